@@ -1,0 +1,2 @@
+export * from './crds.ts';
+export * from './names.ts';

@@ -1,0 +1,1 @@
+export { compileSelector, matchesAny, type LabelSelector, type LabelSelectorRequirement, type Labels, type Selector } from './selector.ts';

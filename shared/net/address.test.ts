@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { formatIP, parseIP } from './index.ts';
+
+describe('parseIP', () => {
+  it('parses IPv4 and gives its value', () => {
+    const r = parseIP(' 198.51.100.7 ');
+    expect(r).toEqual({ ok: true, value: { family: 4, value: 0xc6336407n, text: '198.51.100.7' } });
+  });
+
+  it('canonicalises IPv6 text (RFC 5952: lower case, longest zero run compressed)', () => {
+    const r = parseIP('2001:DB8:0:0:0:0:0:1');
+    expect(r.ok && r.value.text).toBe('2001:db8::1');
+    expect(r.ok && r.value.family).toBe(6);
+  });
+
+  it.each([
+    ['', 'empty'],
+    ['198.51.100', 'not a valid IPv4'],
+    ['198.51.100.256', 'not a valid IPv4'],
+    ['198.051.100.1', 'not a valid IPv4'],
+    ['2001:db8::g', 'not a valid IPv6'],
+    ['fe80::1%eth0', 'zone index'],
+    ['::ffff:198.51.100.1', 'IPv4-mapped'],
+    ['198.51.100.0/24', 'not a valid IPv4'],
+  ])('rejects %j with a specific reason', (input, reason) => {
+    const r = parseIP(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toContain(reason);
+  });
+
+  it('round-trips every IPv4 and IPv6 value through its text', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), (v) => {
+        const r = parseIP(formatIP(4, v));
+        return r.ok && r.value.value === v && r.value.family === 4;
+      }),
+    );
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), (v) => {
+        const r = parseIP(formatIP(6, v));
+        return r.ok && r.value.value === v && r.value.family === 6;
+      }),
+    );
+  });
+});

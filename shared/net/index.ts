@@ -1,0 +1,1 @@
+export { parseIP, ipFromValue, formatIP, familyBits, familyName, type Family, type IPAddress } from './address.ts';
