@@ -11,13 +11,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{controller,speaker,shared,test,bench,deploy}/**/*.test.ts'],
-          exclude: ['test/**/*.lab.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.lab.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'lab',
-          include: ['test/**/*.lab.test.ts'],
+          include: ['{test,controller,speaker,shared}/**/*.lab.test.ts'],
           globalSetup: ['test/lab/vitest-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
