@@ -1,0 +1,58 @@
+// Who holds one address, and whether another Service may join them
+// (MetalLB's sharing rules, allocator.go sharingOK): the same non-empty
+// allow-shared-ip key, the same backends, no (protocol, port) in common.
+import type { ServicePort, ServiceRequest } from '../../shared/config/index.ts';
+import type { IPAddress } from '../../shared/net/index.ts';
+
+export interface AddressUse {
+  readonly ip: IPAddress;
+  /** The pool every holder's assignment names. */
+  readonly pool: string;
+  readonly sharingKey: string;
+  readonly backendKey: string;
+  /** Service key → its port keys. */
+  readonly holders: Map<string, readonly string[]>;
+  /** Port key ("TCP/80") → the Service that uses it here. */
+  readonly ports: Map<string, string>;
+}
+
+export type SharingConflict =
+  | { readonly rule: 'key'; readonly holder: string; readonly holderKey: string; readonly ownKey: string }
+  | { readonly rule: 'ports'; readonly holder: string; readonly ports: readonly string[] }
+  | { readonly rule: 'backend'; readonly holder: string }
+  | { readonly rule: 'pool'; readonly holder: string; readonly pool: string };
+
+export const portKey = (p: ServicePort): string => `${p.protocol}/${p.port}`;
+
+/** Why the Service `key` may not hold this address beside its other holders, or undefined if it may. */
+export function sharingConflict(use: AddressUse, key: string, req: ServiceRequest, pool: string): SharingConflict | undefined {
+  const others = [...use.holders.keys()].filter((k) => k !== key).sort();
+  const holder = others[0];
+  if (holder === undefined) return undefined;
+  if (use.pool !== pool) return { rule: 'pool', holder, pool: use.pool };
+  if (req.sharingKey === '' || use.sharingKey === '' || req.sharingKey !== use.sharingKey) {
+    return { rule: 'key', holder, holderKey: use.sharingKey, ownKey: req.sharingKey };
+  }
+  if (req.backendKey !== use.backendKey) return { rule: 'backend', holder };
+  const clashes = req.ports.map(portKey).filter((p) => {
+    const user = use.ports.get(p);
+    return user !== undefined && user !== key;
+  });
+  if (clashes.length > 0) return { rule: 'ports', holder: use.ports.get(clashes[0]!)!, ports: clashes };
+  return undefined;
+}
+
+export function formatSharingConflict(c: SharingConflict): string {
+  switch (c.rule) {
+    case 'pool':
+      return `${c.holder} holds it from pool "${c.pool}"`;
+    case 'key':
+      return `${c.holder} holds it and sharing needs the same non-empty allow-shared-ip key on both (${c.holder}: ${quoteKey(c.holderKey)}, this Service: ${quoteKey(c.ownKey)})`;
+    case 'backend':
+      return `${c.holder} holds it with other backends (externalTrafficPolicy Local Services must have the same selector to share)`;
+    case 'ports':
+      return `${c.holder} already uses ${c.ports.join(', ')} on it`;
+  }
+}
+
+const quoteKey = (k: string): string => (k === '' ? 'none' : `"${k}"`);
