@@ -102,9 +102,32 @@ type Command =
   | { kind: 'reassign'; service: number }
   | { kind: 'release'; service: number }
   | { kind: 'setPools'; pools: PoolSpec[] }
+  | { kind: 'tweakPool'; pool: number; tweak: Tweak }
   | { kind: 'restart'; order: number[] };
 
+type Tweak = 'avoidBuggyIPs' | 'terminating' | 'autoAssign' | 'selectNamespaceA' | 'shrink' | 'grow';
+
+/** One edit to one pool, the way operators change pools. */
+function tweak(specs: readonly PoolSpec[], index: number, what: Tweak): PoolSpec[] {
+  return specs.map((s, i) => {
+    if (i !== index % specs.length) return s;
+    switch (what) {
+      case 'shrink':
+      case 'grow':
+        return { ...s, ranges: s.ranges.map(([f, start, len]) => [f, start, Math.max(0, len + (what === 'grow' ? 2 : -2))] as [Family, number, number]) };
+      default:
+        return { ...s, [what]: !s[what] };
+    }
+  });
+}
+
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.nat(2), fc.constantFrom<Tweak>('avoidBuggyIPs', 'terminating', 'autoAssign', 'selectNamespaceA', 'shrink', 'grow'))
+      .map(([pool, t]) => ({ kind: 'tweakPool' as const, pool, tweak: t })),
+  },
   { weight: 6, arbitrary: requestArb.map((request) => ({ kind: 'assign' as const, request })) },
   { weight: 2, arbitrary: fc.nat(SERVICES.length - 1).map((service) => ({ kind: 'reassign' as const, service })) },
   { weight: 2, arbitrary: fc.nat(SERVICES.length - 1).map((service) => ({ kind: 'release' as const, service })) },
@@ -256,11 +279,12 @@ describe('Allocator against a reference model', () => {
             const key = SERVICES[cmd.service]!;
             expect(alloc.release(key)).toEqual(model.get(key)?.assignment);
             model.delete(key);
-          } else if (cmd.kind === 'setPools') {
+          } else if (cmd.kind === 'setPools' || cmd.kind === 'tweakPool') {
             const before = new Map(model);
-            const applied = applyConfig(alloc, cmd.pools);
+            const nextSpecs = cmd.kind === 'setPools' ? cmd.pools : tweak(specs, cmd.pool, cmd.tweak);
+            const applied = applyConfig(alloc, nextSpecs);
             config = applied.config;
-            specs = cmd.pools;
+            specs = nextSpecs;
             const all = [...config.usable, ...config.conflicted];
             const expected = [...before.entries()]
               .filter(([, h]) => {
