@@ -231,7 +231,7 @@ function restart(model: Map<string, Held>, specs: readonly PoolSpec[], order: re
     const key = SERVICES[i]!;
     const held = model.get(key);
     if (!held) continue;
-    const r = fresh.restore(key, held.req, held.assignment.ips);
+    const r = fresh.restore(key, held.req, held.assignment.ips, held.assignment.pool);
     expect(r.ok, `restore ${key}`).toBe(true);
   }
   for (const i of order) {

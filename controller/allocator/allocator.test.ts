@@ -355,6 +355,16 @@ describe('Allocator: restore', () => {
     expect(a.assignmentOf('shop/t')).toEqual({ pool: 't', ips: [ip('203.0.113.5')] });
   });
 
+  it('keeps an IP in the pool it came from (ip-allocated-from-pool) where a conflicted pool overlaps a usable one', () => {
+    const pools = resolvePoolConflicts([pool('old', ['198.51.100.0/28'], { createdAt: 1 }), pool('new', ['198.51.100.8/30'], { createdAt: 2 })]);
+    const a = new Allocator();
+    a.setPools(pools.usable, pools.conflicts);
+    expect(a.restore('shop/hinted', testRequest('hinted'), [ip('198.51.100.9')], 'new')).toMatchObject({ ok: true, value: { pool: 'new' } });
+    expect(a.restore('shop/plain', testRequest('plain'), [ip('198.51.100.10')])).toMatchObject({ ok: true, value: { pool: 'old' } });
+    expect(a.restore('shop/wrong', testRequest('wrong'), [ip('198.51.100.1')], 'new')).toMatchObject({ ok: true, value: { pool: 'old' } });
+    expect(a.usersOf('new')).toEqual(['shop/hinted']);
+  });
+
   it('fails with a reason when the IPs cannot be kept', () => {
     const a = allocatorWith(pool('p', ['198.51.100.0/29'], { avoidBuggyIPs: true }));
     a.restore('shop/first', testRequest('first'), [ip('198.51.100.3')]);

@@ -23,13 +23,13 @@
 //
 // A failed assign() or restore() changes nothing.
 import type { Pool, PoolConflict, ServiceRequest } from '../../shared/config/index.ts';
-import { ipFromValue, type Family, type IPAddress } from '../../shared/net/index.ts';
+import { formatIP, type Family, type IPAddress } from '../../shared/net/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { AddressSet } from './address-set.ts';
 import type { AllocationFailure, Assignment, Invalidation, InvalidReason, SkippedPool } from './failures.ts';
 import { HeldRuns } from './held-runs.ts';
 import { byName, byPriorityThenName, selectionMismatch } from './selection.ts';
-import { portKey, sharingConflict, type AddressUse } from './sharing.ts';
+import { sharingConflict, type AddressUse } from './sharing.ts';
 
 export interface FamilyUsage {
   /** Distinct addresses assigned from the pool. */
@@ -166,15 +166,18 @@ export class Allocator {
    * Re-takes exactly these IPs (from Service status) for the Service, whatever
    * the pool's state: on controller start every existing assignment is
    * restored before anything new is allocated (MetalLB #1774, #2443, #2479).
+   * `fromPool` (the ip-allocated-from-pool annotation) keeps an IP in the pool
+   * it came from where pools overlap (one of them conflicted); without it the
+   * usable pool holding the IP wins.
    */
-  restore(key: string, req: ServiceRequest, ips: readonly IPAddress[]): Result<Assignment, AllocationFailure> {
+  restore(key: string, req: ServiceRequest, ips: readonly IPAddress[], fromPool?: string): Result<Assignment, AllocationFailure> {
     const sorted = [...ips].sort((a, b) => a.family - b.family);
     if (sorted.length === 0) return err({ kind: 'restore-mismatch', why: 'no IPs given' });
     if (sorted.length === 2 && sorted[0]!.family === sorted[1]!.family) {
       return err({ kind: 'restore-mismatch', why: `two addresses of one family (${sorted[0]!.text}, ${sorted[1]!.text})` });
     }
     if (sorted.length > 2) return err({ kind: 'restore-mismatch', why: `${sorted.length} addresses; at most one per family` });
-    const home = this.#homeOf(sorted, req.pool);
+    const home = this.#homeOf(sorted, req.pool ?? this.#poolHolding(sorted, fromPool));
     if (!home.ok) return home;
     const current = this.#holdings.get(key);
     if (current) this.#drop(key);
@@ -259,7 +262,7 @@ export class Allocator {
             exhausted.set(state, (exhausted.get(state) ?? new Set<Family>()).add(f));
             break;
           }
-          picked.push(ipFromValue(f, value));
+          picked.push(pickedAddress(f, value));
         }
         if (picked.length === families.length) {
           this.#take(key, state.pool.name, picked.sort((a, b) => a.family - b.family), req);
@@ -323,7 +326,7 @@ export class Allocator {
     if (missing === undefined || state.status !== 'allocating') return current.ips;
     const value = this.#sharedAddress(state, missing, key, req) ?? state.runs[missing]?.lowestFree();
     if (value === undefined) return current.ips;
-    return [...current.ips, ipFromValue(missing, value)].sort((a, b) => a.family - b.family);
+    return [...current.ips, pickedAddress(missing, value)].sort((a, b) => a.family - b.family);
   }
 
   /** The one pool these IPs belong to: the named pool, else the usable pool holding them, else a conflicted one. */
@@ -346,6 +349,12 @@ export class Allocator {
       return err({ kind: 'ips-in-different-pools', ips: ips.map((ip, i) => ({ ip: ip.text, pool: homes[i]!.pool.name })) });
     }
     return ok(first);
+  }
+
+  /** The pool named, if it exists and its ranges hold all these IPs. */
+  #poolHolding(ips: readonly IPAddress[], name: string | undefined): string | undefined {
+    const state = name === undefined ? undefined : this.#pools.get(name);
+    return state && ips.every((ip) => state.sets[ip.family].inRanges(ip.value)) ? name : undefined;
   }
 
   /** Why the Service may not hold these IPs from this pool with this request, or undefined if it may. */
@@ -396,11 +405,10 @@ export class Allocator {
   }
 
   #take(key: string, pool: string, ips: readonly IPAddress[], req: ServiceRequest): void {
-    const ports = req.ports.map(portKey);
     for (const ip of ips) {
       let use = this.#uses[ip.family].get(ip.value);
       if (!use) {
-        use = { ip, pool, sharingKey: req.sharingKey, backendKey: req.backendKey, holders: new Map(), ports: new Map() };
+        use = { ip, pool, sharingKey: req.sharingKey, backendKey: req.backendKey, holders: new Map() };
         this.#uses[ip.family].set(ip.value, use);
         if (use.sharingKey !== '') mapSet(this.#usesByKey, use.sharingKey).add(use);
         const counts = this.#assigned.get(pool) ?? { 4: 0n, 6: 0n };
@@ -408,8 +416,7 @@ export class Allocator {
         this.#assigned.set(pool, counts);
         this.#runsHolding(ip.family, ip.value)?.take(ip.value);
       }
-      use.holders.set(key, ports);
-      for (const p of ports) use.ports.set(p, key);
+      use.holders.set(key, req.ports);
     }
     this.#holdings.set(key, { pool, ips, request: req });
     mapSet(this.#users, pool).add(key);
@@ -421,7 +428,6 @@ export class Allocator {
     for (const ip of holding.ips) {
       const use = this.#uses[ip.family].get(ip.value)!;
       use.holders.delete(key);
-      for (const [p, user] of use.ports) if (user === key) use.ports.delete(p);
       if (use.holders.size > 0) continue;
       this.#uses[ip.family].delete(ip.value);
       if (use.sharingKey !== '') mapDelete(this.#usesByKey, use.sharingKey, use);
@@ -487,6 +493,22 @@ function familiesMismatch(req: ServiceRequest, ips: readonly IPAddress[]): strin
       : held.length === req.ipFamilies.length && req.ipFamilies.every((f) => held.includes(f));
   if (fits) return undefined;
   return `the Service wants ${req.ipFamilies.map((f) => `IPv${f}`).join(' and ')} (${req.ipFamilyPolicy}), the IPs are ${texts(ips)}`;
+}
+
+/**
+ * An address the allocator picked, its text formatted on first read: ip-num's
+ * IPv6 formatting costs about 3 µs, more than the whole decision, and only the
+ * status write needs the text.
+ */
+function pickedAddress(family: Family, value: bigint): IPAddress {
+  let text: string | undefined;
+  return {
+    family,
+    value,
+    get text(): string {
+      return (text ??= formatIP(family, value));
+    },
+  };
 }
 
 const sameIPs = (a: readonly IPAddress[], b: readonly IPAddress[]): boolean =>

@@ -10,10 +10,8 @@ export interface AddressUse {
   readonly pool: string;
   readonly sharingKey: string;
   readonly backendKey: string;
-  /** Service key → its port keys. */
-  readonly holders: Map<string, readonly string[]>;
-  /** Port key ("TCP/80") → the Service that uses it here. */
-  readonly ports: Map<string, string>;
+  /** Service key → the ports it uses on this address. */
+  readonly holders: Map<string, readonly ServicePort[]>;
 }
 
 export type SharingConflict =
@@ -34,11 +32,11 @@ export function sharingConflict(use: AddressUse, key: string, req: ServiceReques
     return { rule: 'key', holder, holderKey: use.sharingKey, ownKey: req.sharingKey };
   }
   if (req.backendKey !== use.backendKey) return { rule: 'backend', holder };
-  const clashes = req.ports.map(portKey).filter((p) => {
-    const user = use.ports.get(p);
-    return user !== undefined && user !== key;
-  });
-  if (clashes.length > 0) return { rule: 'ports', holder: use.ports.get(clashes[0]!)!, ports: clashes };
+  for (const other of others) {
+    const theirs = use.holders.get(other)!;
+    const clashes = req.ports.filter((p) => theirs.some((q) => q.protocol === p.protocol && q.port === p.port));
+    if (clashes.length > 0) return { rule: 'ports', holder: other, ports: clashes.map(portKey) };
+  }
   return undefined;
 }
 
