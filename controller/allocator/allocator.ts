@@ -23,7 +23,7 @@
 //
 // A failed assign() or restore() changes nothing.
 import type { Pool, PoolConflict, ServiceRequest } from '../../shared/config/index.ts';
-import { formatIP, type Family, type IPAddress } from '../../shared/net/index.ts';
+import { ipFromValue, type Family, type IPAddress } from '../../shared/net/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { AddressSet } from './address-set.ts';
 import type { AllocationFailure, Assignment, Invalidation, InvalidReason, SkippedPool } from './failures.ts';
@@ -262,7 +262,7 @@ export class Allocator {
             exhausted.set(state, (exhausted.get(state) ?? new Set<Family>()).add(f));
             break;
           }
-          picked.push(pickedAddress(f, value));
+          picked.push(ipFromValue(f, value));
         }
         if (picked.length === families.length) {
           this.#take(key, state.pool.name, picked.sort((a, b) => a.family - b.family), req);
@@ -326,7 +326,7 @@ export class Allocator {
     if (missing === undefined || state.status !== 'allocating') return current.ips;
     const value = this.#sharedAddress(state, missing, key, req) ?? state.runs[missing]?.lowestFree();
     if (value === undefined) return current.ips;
-    return [...current.ips, pickedAddress(missing, value)].sort((a, b) => a.family - b.family);
+    return [...current.ips, ipFromValue(missing, value)].sort((a, b) => a.family - b.family);
   }
 
   /** The one pool these IPs belong to: the named pool, else the usable pool holding them, else a conflicted one. */
@@ -408,7 +408,7 @@ export class Allocator {
     for (const ip of ips) {
       let use = this.#uses[ip.family].get(ip.value);
       if (!use) {
-        use = { ip, pool, sharingKey: req.sharingKey, backendKey: req.backendKey, holders: new Map() };
+        use = { ip, pool, sharingKey: req.sharingKey, backendKey: req.backendKey, holders: [] };
         this.#uses[ip.family].set(ip.value, use);
         if (use.sharingKey !== '') mapSet(this.#usesByKey, use.sharingKey).add(use);
         const counts = this.#assigned.get(pool) ?? { 4: 0n, 6: 0n };
@@ -416,7 +416,7 @@ export class Allocator {
         this.#assigned.set(pool, counts);
         this.#runsHolding(ip.family, ip.value)?.take(ip.value);
       }
-      use.holders.set(key, req.ports);
+      use.holders.push({ key, ports: req.ports });
     }
     this.#holdings.set(key, { pool, ips, request: req });
     mapSet(this.#users, pool).add(key);
@@ -427,8 +427,10 @@ export class Allocator {
     if (!holding) return;
     for (const ip of holding.ips) {
       const use = this.#uses[ip.family].get(ip.value)!;
-      use.holders.delete(key);
-      if (use.holders.size > 0) continue;
+      const at = use.holders.findIndex((h) => h.key === key);
+      if (at < 0) throw new Error(`bug: ${key} holds ${ip.text} but is not among its holders`);
+      use.holders.splice(at, 1);
+      if (use.holders.length > 0) continue;
       this.#uses[ip.family].delete(ip.value);
       if (use.sharingKey !== '') mapDelete(this.#usesByKey, use.sharingKey, use);
       const counts = this.#assigned.get(use.pool)!;
@@ -493,22 +495,6 @@ function familiesMismatch(req: ServiceRequest, ips: readonly IPAddress[]): strin
       : held.length === req.ipFamilies.length && req.ipFamilies.every((f) => held.includes(f));
   if (fits) return undefined;
   return `the Service wants ${req.ipFamilies.map((f) => `IPv${f}`).join(' and ')} (${req.ipFamilyPolicy}), the IPs are ${texts(ips)}`;
-}
-
-/**
- * An address the allocator picked, its text formatted on first read: ip-num's
- * IPv6 formatting costs about 3 µs, more than the whole decision, and only the
- * status write needs the text.
- */
-function pickedAddress(family: Family, value: bigint): IPAddress {
-  let text: string | undefined;
-  return {
-    family,
-    value,
-    get text(): string {
-      return (text ??= formatIP(family, value));
-    },
-  };
 }
 
 const sameIPs = (a: readonly IPAddress[], b: readonly IPAddress[]): boolean =>

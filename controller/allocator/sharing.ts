@@ -10,8 +10,13 @@ export interface AddressUse {
   readonly pool: string;
   readonly sharingKey: string;
   readonly backendKey: string;
-  /** Service key → the ports it uses on this address. */
-  readonly holders: Map<string, readonly ServicePort[]>;
+  /** Who holds it, with the ports each uses; nearly always one, so a list (a Map costs ~10× the memory). */
+  readonly holders: Holder[];
+}
+
+export interface Holder {
+  readonly key: string;
+  readonly ports: readonly ServicePort[];
 }
 
 export type SharingConflict =
@@ -24,8 +29,8 @@ export const portKey = (p: ServicePort): string => `${p.protocol}/${p.port}`;
 
 /** Why the Service `key` may not hold this address beside its other holders, or undefined if it may. */
 export function sharingConflict(use: AddressUse, key: string, req: ServiceRequest, pool: string): SharingConflict | undefined {
-  const others = [...use.holders.keys()].filter((k) => k !== key).sort();
-  const holder = others[0];
+  const others = use.holders.filter((h) => h.key !== key).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const holder = others[0]?.key;
   if (holder === undefined) return undefined;
   if (use.pool !== pool) return { rule: 'pool', holder, pool: use.pool };
   if (req.sharingKey === '' || use.sharingKey === '' || req.sharingKey !== use.sharingKey) {
@@ -33,9 +38,8 @@ export function sharingConflict(use: AddressUse, key: string, req: ServiceReques
   }
   if (req.backendKey !== use.backendKey) return { rule: 'backend', holder };
   for (const other of others) {
-    const theirs = use.holders.get(other)!;
-    const clashes = req.ports.filter((p) => theirs.some((q) => q.protocol === p.protocol && q.port === p.port));
-    if (clashes.length > 0) return { rule: 'ports', holder: other, ports: clashes.map(portKey) };
+    const clashes = req.ports.filter((p) => other.ports.some((q) => q.protocol === p.protocol && q.port === p.port));
+    if (clashes.length > 0) return { rule: 'ports', holder: other.key, ports: clashes.map(portKey) };
   }
   return undefined;
 }

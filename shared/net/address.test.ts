@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { IPv6, collapseIPv6Number } from 'ip-num';
 import { formatIP, parseIP } from './index.ts';
 
 describe('parseIP', () => {
@@ -42,5 +43,19 @@ describe('parseIP', () => {
         return r.ok && r.value.value === v && r.value.family === 6;
       }),
     );
+  });
+
+  it('formats IPv6 exactly as ip-num does (RFC 5952), zero runs included', () => {
+    const group = fc.oneof(fc.constant(0n), fc.constant(0n), fc.bigInt({ min: 1n, max: 0xffffn }));
+    const value = fc.array(group, { minLength: 8, maxLength: 8 }).map((gs) => gs.reduce((v, g) => (v << 16n) | g, 0n));
+    fc.assert(
+      fc.property(fc.oneof(value, fc.bigInt({ min: 0n, max: (1n << 128n) - 1n })), (v) => {
+        expect(formatIP(6, v)).toBe(collapseIPv6Number(IPv6.fromBigInt(v).toString()));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(formatIP(6, 0n)).toBe('::');
+    expect(formatIP(6, 1n)).toBe('::1');
+    expect(formatIP(6, 0x20010db8000000010000000000000001n)).toBe('2001:db8:0:1::1');
   });
 });
