@@ -103,7 +103,7 @@ function mergeAdjacent(ranges: readonly Span[]): Span[] {
 }
 
 /** Index of the first span whose last ≥ x (spans sorted and disjoint); spans.length if none. */
-function firstEndingAtOrAfter(spans: readonly Span[], x: bigint): number {
+export function firstEndingAtOrAfter(spans: ReadonlyArray<{ readonly last: bigint }>, x: bigint): number {
   let lo = 0;
   let hi = spans.length;
   while (lo < hi) {

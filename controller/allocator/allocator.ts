@@ -25,7 +25,7 @@
 import type { Pool, PoolConflict, ServiceRequest } from '../../shared/config/index.ts';
 import { ipFromValue, type Family, type IPAddress } from '../../shared/net/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
-import { AddressSet } from './address-set.ts';
+import { AddressSet, firstEndingAtOrAfter } from './address-set.ts';
 import type { AllocationFailure, Assignment, Invalidation, InvalidReason, SkippedPool } from './failures.ts';
 import { HeldRuns } from './held-runs.ts';
 import { byName, byPriorityThenName, selectionMismatch } from './selection.ts';
@@ -386,14 +386,7 @@ export class Allocator {
 
   #usablePoolAt(f: Family, value: bigint): PoolState | undefined {
     const spans = this.#usableSpans[f];
-    let lo = 0;
-    let hi = spans.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (spans[mid]!.last < value) lo = mid + 1;
-      else hi = mid;
-    }
-    const span = spans[lo];
+    const span = spans[firstEndingAtOrAfter(spans, value)];
     return span && span.first <= value ? span.state : undefined;
   }
 
