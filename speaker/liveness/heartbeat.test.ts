@@ -1,10 +1,11 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeHeartbeat, encodeHeartbeat, HEARTBEAT_ETHERTYPE, parseHeartbeatKey, type Heartbeat } from './heartbeat.ts';
 
-const key = new Uint8Array(32).fill(7);
-const otherKey = new Uint8Array(32).fill(9);
+const keyBytes = new Uint8Array(32).fill(7);
+const key = createSecretKey(keyBytes);
+const otherKey = createSecretKey(new Uint8Array(32).fill(9));
 const beat: Heartbeat = {
   node: 'node-a.lab',
   bootId: '00112233445566778899aabbccddeeff',
@@ -16,7 +17,7 @@ const beat: Heartbeat = {
 };
 
 /** Re-signs a frame after a test edits it, to reach the checks that come after the MAC. */
-function resign(bytes: Uint8Array, k = key): Uint8Array {
+function resign(bytes: Uint8Array, k: Uint8Array = keyBytes): Uint8Array {
   const n = bytes[40]!;
   bytes.set(createHmac('sha256', k).update(bytes.subarray(0, 41 + n)).digest().subarray(0, 16), 41 + n);
   return bytes;
@@ -117,6 +118,8 @@ describe('heartbeat codec', () => {
 
   it('wants a key of at least 128 bits', () => {
     expect(parseHeartbeatKey(new Uint8Array(15)).ok).toBe(false);
-    expect(parseHeartbeatKey(new Uint8Array(16)).ok).toBe(true);
+    const parsed = parseHeartbeatKey(new Uint8Array(16).fill(7));
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(decodeHeartbeat(encodeHeartbeat(beat, parsed.value), [createSecretKey(new Uint8Array(16).fill(7))]).ok).toBe(true);
   });
 });
