@@ -104,6 +104,16 @@ describe('Membership', () => {
     expect(m.alive(1350).has('self')).toBe(true);
   });
 
+  it('falls back to the API for speakers never heard, but not for ones heard and gone silent', () => {
+    const m = fresh();
+    m.receive(beatFrom('heard', 1), 1000);
+    const ready = ['heard', 'unheard', 'self'];
+    expect(names(m.alive(1000, ready))).toEqual(['heard', 'self', 'unheard']);
+    expect(names(m.alive(1400, ready))).toEqual(['self', 'unheard']);
+    // The API cannot make us skip our own listening window.
+    expect(names(fresh().alive(100, ready))).toEqual(['heard', 'unheard']);
+  });
+
   it('forgets a deleted node, replay guard included', () => {
     const m = fresh();
     m.receive(beatFrom('peer', 9), 1000);

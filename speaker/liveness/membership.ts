@@ -105,11 +105,18 @@ export class Membership {
     return { accepted: true, changed: wasAlive !== isAlive(peer, now) };
   }
 
-  /** Speakers that may own IPs now: members heard within their window, and ourselves once done listening. */
-  alive(now: number): Set<string> {
+  /**
+   * Speakers that may own IPs now: members heard within their window, and ourselves
+   * once done listening. `readyInAPI` (speaker pods the API reports Ready) adds the
+   * ones never heard on the LAN: if a switch drops EtherType 0x88B5 or a key is
+   * wrong, speakers fall back to the slow API view instead of each believing it is
+   * alone and claiming every IP. Once a peer has been heard, its beats decide.
+   */
+  alive(now: number, readyInAPI: Iterable<string> = []): Set<string> {
     const alive = new Set<string>();
     if (!this.listening(now)) alive.add(this.#self);
     for (const [name, peer] of this.#peers) if (isAlive(peer, now)) alive.add(name);
+    for (const name of readyInAPI) if (name !== this.#self && !this.#peers.has(name)) alive.add(name);
     return alive;
   }
 
