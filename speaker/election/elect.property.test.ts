@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { serviceKey, type AnnouncedService, type NodeInfo } from '../../shared/config/index.ts';
 import type { IPAddress } from '../../shared/net/index.ts';
 import { advertisesFromNode, advertisesPool, advertisesService } from './advertisements.ts';
-import { announcementsFor, elect, rendezvousOrder, type Election, type ElectionInput } from './index.ts';
+import { announcementsFor, elect, RendezvousMemo, rendezvousOrder, type Election, type ElectionInput } from './index.ts';
 import { ad, ip, node, service } from './test-fixtures.ts';
 
 const NODE_NAMES = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];
@@ -193,6 +193,23 @@ describe('election properties', () => {
           }
         }
       }),
+    );
+  });
+
+  it('a RendezvousMemo carried across a run of elections changes no result and keeps only live IPs', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(arbInput, fc.subarray(NODE_NAMES)), { minLength: 1, maxLength: 6 }), (steps) => {
+        const memo = new RendezvousMemo();
+        for (const [input, lost] of steps) {
+          // Each input twice: once as is, once after some speakers died (the failover path).
+          for (const variant of [input, { ...input, liveSpeakers: new Set([...input.liveSpeakers].filter((n) => !lost.includes(n))) }]) {
+            const remembered = elect(variant, memo);
+            expect(remembered).toEqual(elect(variant));
+            expect(memo.size).toBe(remembered.groups.filter((g) => g.owner !== undefined).length);
+          }
+        }
+      }),
+      { numRuns: 50 },
     );
   });
 

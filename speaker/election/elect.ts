@@ -6,7 +6,7 @@ import type { IPAddress } from '../../shared/net/index.ts';
 import { advertisesFromNode, advertisesPool, advertisesService, unionInterfaces, type PoolRef } from './advertisements.ts';
 import type { Announcement, Election, GroupDecision, NotAnnounced, NotAnnouncedCode, ServiceDecision } from './decision.ts';
 import { compareIP, groupSharedIPs, type IPGroup } from './ip-groups.ts';
-import { rendezvousWinner } from './rendezvous.ts';
+import { rendezvousWinner, type RendezvousMemo } from './rendezvous.ts';
 
 export interface ElectionInput {
   /** Keys (namespace/name) are unique. Already filtered by loadBalancerClass. */
@@ -21,13 +21,19 @@ export interface ElectionInput {
   readonly poolOf: (ip: IPAddress) => PoolRef | undefined;
 }
 
-export function elect(input: ElectionInput): Election {
+/**
+ * `memo` (kept by the caller across elections) makes re-elections skip hashing;
+ * the result is the same with or without it.
+ */
+export function elect(input: ElectionInput, memo?: RendezvousMemo): Election {
   const byKey = new Map(input.services.map((s) => [serviceKey(s), s]));
   const keys = [...byKey.keys()].sort();
   const services = keys.map((key) => byKey.get(key)!);
-  const context = new ElectionContext(input);
+  const context = new ElectionContext(input, memo);
 
+  memo?.begin(input.nodes.map((n) => n.name));
   const groups = groupSharedIPs(services).map((group) => context.decide(group));
+  memo?.end();
   const byNode = new Map<string, Map<string, Announcement>>();
   const groupOf = new Map<string, GroupDecision>();
   for (const group of groups) {
@@ -60,17 +66,25 @@ interface Coverage {
   readonly ads: readonly L2AdvertisementConfig[];
 }
 
+interface NodeList {
+  readonly list: readonly string[];
+  readonly set: ReadonlySet<string>;
+}
+
 class ElectionContext {
   readonly #input: ElectionInput;
   readonly #ads: readonly L2AdvertisementConfig[];
   readonly #nodes: ReadonlyMap<string, NodeInfo>;
   readonly #nodesOfAd = new Map<L2AdvertisementConfig, ReadonlySet<string>>();
   readonly #nodesOfAdSet = new Map<string, ReadonlySet<string>>();
+  readonly #eligibleOfAdSet = new Map<string, NodeList>();
   readonly #adsOfPool = new Map<string, readonly L2AdvertisementConfig[]>();
   readonly #poolOf = new Map<string, PoolRef | undefined>();
+  readonly #memo: RendezvousMemo | undefined;
 
-  constructor(input: ElectionInput) {
+  constructor(input: ElectionInput, memo: RendezvousMemo | undefined) {
     this.#input = input;
+    this.#memo = memo;
     this.#ads = [...input.advertisements].sort((a, b) => compareText(adName(a), adName(b)));
     this.#nodes = new Map([...input.nodes].sort((a, b) => compareText(a.name, b.name)).map((n) => [n.name, n]));
   }
@@ -81,7 +95,7 @@ class ElectionContext {
     if (!Array.isArray(coverage)) return { ...base, owner: undefined, reason: coverage };
     const candidates = this.#candidates(group, coverage);
     if (!Array.isArray(candidates)) return { ...base, owner: undefined, reason: candidates };
-    const owner = rendezvousWinner(candidates, group.key)!;
+    const owner = (this.#memo ? this.#memo.winner(candidates, group.key) : rendezvousWinner(candidates, group.key))!;
     return { ...base, owner, announcements: this.#announcements(owner, group, coverage) };
   }
 
@@ -105,8 +119,49 @@ class ElectionContext {
     return coverage;
   }
 
-  /** Narrows all nodes step by step; the step that leaves none names the reason. */
+  /**
+   * The nodes eligible for every covered pair, then for ETP Local endpoints. The
+   * node-only checks are cached per advertisement set (most groups share a few);
+   * when they leave nobody, #whyNoNode walks the steps again to name the reason.
+   */
   #candidates(group: IPGroup, coverage: readonly Coverage[]): string[] | NotAnnounced {
+    // A group has at least one IP, so coverage has at least one pair.
+    let nodes: readonly string[] = this.#eligibleFor(coverage[0]!.ads).list;
+    for (const { ads } of coverage.slice(1)) {
+      const eligible = this.#eligibleFor(ads);
+      nodes = nodes.filter((n) => eligible.set.has(n));
+    }
+    if (nodes.length === 0) return this.#whyNoNode(group, coverage);
+    for (const service of group.services) {
+      if (service.externalTrafficPolicy !== 'Local') continue;
+      const key = serviceKey(service);
+      const ready = this.#input.readyEndpointNodes.get(key) ?? new Set<string>();
+      const kept = nodes.filter((n) => ready.has(n));
+      if (kept.length === 0) {
+        return notAnnounced('NoReadyEndpoint', `no candidate node (${names(nodes)}) hosts a ready endpoint of ${key} (externalTrafficPolicy Local)`);
+      }
+      nodes = kept;
+    }
+    return [...nodes];
+  }
+
+  /** Selected by one of `ads`, live, not excluded, network available; in name order. */
+  #eligibleFor(ads: readonly L2AdvertisementConfig[]): NodeList {
+    const key = adSetKey(ads);
+    let eligible = this.#eligibleOfAdSet.get(key);
+    if (!eligible) {
+      const selected = this.#nodesOfAny(ads);
+      const list = [...this.#nodes.values()]
+        .filter((n) => selected.has(n.name) && this.#input.liveSpeakers.has(n.name) && !n.excluded && !n.networkUnavailable)
+        .map((n) => n.name);
+      eligible = { list, set: new Set(list) };
+      this.#eligibleOfAdSet.set(key, eligible);
+    }
+    return eligible;
+  }
+
+  /** Narrows all nodes step by step; the step that leaves none names the reason. */
+  #whyNoNode(group: IPGroup, coverage: readonly Coverage[]): NotAnnounced {
     let nodes = [...this.#nodes.keys()];
     for (const { ads } of coverage) {
       const selected = this.#nodesOfAny(ads);
@@ -126,17 +181,7 @@ class ElectionContext {
       if (kept.length === 0) return notAnnounced(code, explain(nodes));
       nodes = kept;
     }
-    for (const service of group.services) {
-      if (service.externalTrafficPolicy !== 'Local') continue;
-      const key = serviceKey(service);
-      const ready = this.#input.readyEndpointNodes.get(key) ?? new Set<string>();
-      const kept = nodes.filter((n) => ready.has(n));
-      if (kept.length === 0) {
-        return notAnnounced('NoReadyEndpoint', `no candidate node (${names(nodes)}) hosts a ready endpoint of ${key} (externalTrafficPolicy Local)`);
-      }
-      nodes = kept;
-    }
-    return nodes;
+    throw new Error(`election: no eligible node for ${group.key.text}, yet every step left some`);
   }
 
   /** Interfaces per IP: the union over the covering advertisements that select the owner (MetalLB ipAdvertisementFor). */
@@ -151,7 +196,7 @@ class ElectionContext {
 
   /** Nodes selected by any of `ads`; memoised, since most IPs share one or two advertisement sets. */
   #nodesOfAny(ads: readonly L2AdvertisementConfig[]): ReadonlySet<string> {
-    const key = ads.map((ad) => `${ad.namespace}/${ad.name}`).join(' ');
+    const key = adSetKey(ads);
     let nodes = this.#nodesOfAdSet.get(key);
     if (!nodes) {
       nodes = ads.length === 1 ? this.#nodesOf(ads[0]!) : new Set(ads.flatMap((ad) => [...this.#nodesOf(ad)]));
@@ -186,6 +231,8 @@ const notAnnounced = (code: NotAnnouncedCode, message: string): NotAnnounced => 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const adName = (ad: L2AdvertisementConfig): string => `L2Advertisement ${ad.namespace}/${ad.name}`;
+
+const adSetKey = (ads: readonly L2AdvertisementConfig[]): string => ads.map((ad) => `${ad.namespace}/${ad.name}`).join(' ');
 
 /** A readable list that stays one line on a 1000-node cluster. */
 function names(items: readonly string[], most = 5): string {

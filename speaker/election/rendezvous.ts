@@ -36,3 +36,47 @@ function compareScored(a: { node: string; score: string }, b: { node: string; sc
   if (a.score !== b.score) return a.score < b.score ? -1 : 1;
   return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
 }
+
+/**
+ * Remembers, per key IP, the rendezvous order of every node, so that re-elections
+ * after a liveness change (the failover path) hash nothing: the owner is the first
+ * node in the remembered order that is still a candidate. Orders are recomputed
+ * when the set of nodes changes and dropped when their IP is gone. Memory is
+ * IPs × nodes references (5 000 groups × 100 nodes ≈ 4 MB).
+ */
+export class RendezvousMemo {
+  #nodes = '';
+  #orders = new Map<string, readonly string[]>();
+  #used = new Set<string>();
+
+  /** Call once per election with every node the election knows, before `winner`. */
+  begin(allNodes: readonly string[]): void {
+    const nodes = [...allNodes].sort().join('\n');
+    if (nodes !== this.#nodes) {
+      this.#nodes = nodes;
+      this.#orders.clear();
+    }
+    this.#used.clear();
+  }
+
+  /** `candidates` must be among the nodes given to `begin`. */
+  winner(candidates: readonly string[], ip: IPAddress): string | undefined {
+    let order = this.#orders.get(ip.text);
+    if (!order) {
+      order = rendezvousOrder(this.#nodes === '' ? [] : this.#nodes.split('\n'), ip);
+      this.#orders.set(ip.text, order);
+    }
+    this.#used.add(ip.text);
+    const wanted = new Set(candidates);
+    return order.find((node) => wanted.has(node));
+  }
+
+  /** Call after the election: forgets the IPs it did not ask about. */
+  end(): void {
+    for (const ip of this.#orders.keys()) if (!this.#used.has(ip)) this.#orders.delete(ip);
+  }
+
+  get size(): number {
+    return this.#orders.size;
+  }
+}
