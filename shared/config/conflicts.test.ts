@@ -13,7 +13,7 @@ describe('resolvePoolConflicts', () => {
     expect(names(usable)).toEqual(['b-older']);
     expect(conflicts).toEqual([{ pool: newer, olderPool: 'b-older', field: 'spec.addresses[1]', overlap: '198.51.100.128/25' }]);
     expect(formatPoolConflict(conflicts[0]!)).toBe(
-      'IPAddressPool ballast-system/a-newer: spec.addresses[1]: 198.51.100.128/25 overlaps older pool "b-older"; this pool allocates nothing until the overlap is removed',
+      'IPAddressPool ballast-system/a-newer spec.addresses[1]: 198.51.100.128/25 overlaps older pool "b-older"; this pool allocates nothing until the overlap is removed',
     );
   });
 

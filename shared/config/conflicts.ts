@@ -19,7 +19,7 @@ export interface PoolConflict {
 }
 
 export function formatPoolConflict(c: PoolConflict): string {
-  return `IPAddressPool ${c.pool.namespace}/${c.pool.name}: ${c.field}: ${c.overlap} overlaps older pool "${c.olderPool}"; this pool allocates nothing until the overlap is removed`;
+  return `IPAddressPool ${c.pool.namespace}/${c.pool.name} ${c.field}: ${c.overlap} overlaps older pool "${c.olderPool}"; this pool allocates nothing until the overlap is removed`;
 }
 
 interface Item {

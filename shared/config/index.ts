@@ -1,4 +1,8 @@
-export { formatConfigError, type ConfigError, type ServiceConfigError } from './errors.ts';
+export { formatConfigError, type ConfigError } from './config-error.ts';
+export { parseL2Advertisement, type L2AdvertisementConfig, type InterfaceSet } from './l2advertisement.ts';
+export { parseNode, type NodeInfo } from './node.ts';
+export { nodesWithReadyEndpoints } from './endpoints.ts';
+export { parseAnnouncedService, serviceKey, type AnnouncedService } from './announced-service.ts';
 export { formatSpan, type AddressRange } from './address-range.ts';
 export { parsePool, type Pool, type PoolRange, type ServiceAllocation } from './pool.ts';
 export { formatPoolConflict, resolvePoolConflicts, type PoolConflict } from './conflicts.ts';
@@ -7,6 +11,7 @@ export {
   parseServiceRequest,
   type IPFamilyPolicy,
   type Protocol,
+  type ServiceConfigError,
   type ServicePort,
   type ServiceRequest,
 } from './service.ts';

@@ -130,7 +130,7 @@ describe('parsePool', () => {
     const errors = errorsOf(raw({ addresses: ['198.51.100.7/24', '2001:db8::/64', 'nonsense'], autoAssign: 'no' as unknown as boolean }));
     expect(errors.map((e) => e.field)).toEqual(['spec.addresses[0]', 'spec.addresses[2]', 'spec.autoAssign']);
     const line = formatConfigError(errors[0]!);
-    expect(line).toBe('IPAddressPool ballast-system/pool-a: spec.addresses[0]: "198.51.100.7/24" has host bits set; did you mean 198.51.100.0/24?');
+    expect(line).toBe('IPAddressPool ballast-system/pool-a spec.addresses[0]: "198.51.100.7/24" has host bits set; did you mean 198.51.100.0/24?');
     expect(errors.every((e) => !formatConfigError(e).includes('\n'))).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import type { IPAddressPool, ServiceAllocationSpec } from '../api/index.ts';
 import { compileSelector, type LabelSelector, type Selector } from '../labels/index.ts';
 import { err, ok, type Result } from '../result.ts';
 import { parseAddressRange, type AddressRange } from './address-range.ts';
-import type { ConfigError } from './errors.ts';
+import type { ConfigError } from './config-error.ts';
 
 export interface PoolRange extends AddressRange {
   /** Where the entry came from, for messages: "spec.addresses[2]". */

@@ -98,7 +98,7 @@ describe('parseServiceRequest', () => {
     const e = failure(s);
     expect(e).toMatchObject({ kind: 'Service', namespace: 'shop', name: 'web', field });
     expect(e.message).toContain(message);
-    expect(formatConfigError(e)).toMatch(new RegExp(`^Service shop/web: ${field.replace(/[[\]"().]/g, '\\$&')}: `));
+    expect(formatConfigError(e)).toMatch(new RegExp(`^Service shop/web ${field.replace(/[[\]"().]/g, '\\$&')}: `));
   });
 
   it('takes families from ipFamilyPolicy and ipFamilies, else from the cluster IPs', () => {

@@ -6,9 +6,12 @@ import { ANNOTATION } from '../api/index.ts';
 import type { Labels } from '../labels/index.ts';
 import { familyName, parseIP, type Family, type IPAddress } from '../net/index.ts';
 import { err, ok, type Result } from '../result.ts';
-import type { ServiceConfigError } from './errors.ts';
+import type { ConfigError } from './config-error.ts';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** A Service parse fails on its first error: the Event that reports it should say one thing. */
+export type ServiceConfigError = ConfigError & { readonly kind: 'Service' };
 export type IPFamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
 
 export interface ServicePort {

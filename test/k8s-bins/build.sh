@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver and kube-controller-manager from the Go module
+# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from the Go module
 # proxy into $BALLAST_CACHE/bin, keyed by version, so only the first run pays.
 # The module and build caches live under $HOME/.cache too, so a later CI run
 # on the same machine reuses them (a clean clone does not).
@@ -19,17 +19,16 @@ command -v go >/dev/null || { echo "build.sh: Go is required to build the lab's 
 k=$KUBERNETES_VERSION
 minor=${k#*.}; minor=${minor%%.*}
 kube_stamp="$bin/.kube-v$k.$(sha256sum "$here/kube/go.sum" | cut -c1-12)"
-if [[ ! -f $kube_stamp || ! -x $bin/kube-apiserver-v$k || ! -x $bin/kube-controller-manager-v$k ]]; then
-  echo "build.sh: building kube-apiserver and kube-controller-manager v$k (first run only; a few minutes)" >&2
+if [[ ! -f $kube_stamp || ! -x $bin/kube-apiserver-v$k || ! -x $bin/kube-controller-manager-v$k || ! -x $bin/kubectl-v$k ]]; then
+  echo "build.sh: building kube-apiserver, kube-controller-manager and kubectl v$k (first run only; a few minutes)" >&2
   out=$(mktemp -d "$bin/.build.XXXXXX")
   ldflags="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=v$k -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
   (cd "$here/kube" && go build -trimpath -ldflags "$ldflags" -o "$out/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
-  mv "$out/kube-apiserver" "$bin/kube-apiserver-v$k"
-  mv "$out/kube-controller-manager" "$bin/kube-controller-manager-v$k"
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl)
+  for b in kube-apiserver kube-controller-manager kubectl; do mv "$out/$b" "$bin/$b-v$k"; done
   rmdir "$out"
   touch "$kube_stamp"
 fi

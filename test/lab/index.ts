@@ -1,0 +1,10 @@
+// The lab: a real Kubernetes control plane and a LAN of network namespaces.
+export { ControlPlane, SERVICE_CIDRS, type ControlPlaneHandle, type ControlPlaneOptions } from './control-plane.ts';
+export { Lan, type LabMember, type LabNode, type LanOptions, type NeighborEntry } from './lan.ts';
+export { applyManifests, applyObjects, readManifests, describeApiError } from './manifests.ts';
+export { findBinaries, REPO_ROOT } from './binaries.ts';
+export { run, sleep, waitFor, startProcess, type ManagedProcess } from './exec.ts';
+export { sweepStaleLabs } from './registry.ts';
+export { createServingCert, writeKubeconfig } from './pki.ts';
+export * as addressing from './addressing.ts';
+export { kubeConfigFromHandle, serviceAccountKubeconfig, uniqueName } from './handle.ts';
