@@ -1,8 +1,10 @@
-import { ipFromValue, type IPAddress } from '../../shared/net/index.ts';
+import { formatIP, type IPAddress } from '../../shared/net/index.ts';
 
 // Wire bytes <-> shared/net IPAddress. IPv4 text is built here directly
 // because it is on the ARP hot path and trivially canonical; IPv6 text goes
-// through shared/net so the RFC 5952 form matches the ownership table's keys.
+// through shared/net so the RFC 5952 form matches the ownership table's keys,
+// but only when asked for: formatting costs ~3 µs and an NS carries three
+// addresses of which only the target is ever looked up.
 
 export function ipv4FromBytes(bytes: Uint8Array, offset: number): IPAddress {
   const a = bytes[offset]!;
@@ -19,7 +21,20 @@ export function ipv6FromBytes(bytes: Uint8Array, offset: number): IPAddress {
     const word = ((bytes[offset + i]! << 24) >>> 0) + (bytes[offset + i + 1]! << 16) + (bytes[offset + i + 2]! << 8) + bytes[offset + i + 3]!;
     value = (value << 32n) | BigInt(word);
   }
-  return ipFromValue(6, value);
+  return lazyIPv6(value);
+}
+
+/** An IPv6 IPAddress whose text is computed (by shared/net) on first use. */
+export function lazyIPv6(value: bigint): IPAddress {
+  let text: string | undefined;
+  return {
+    family: 6,
+    value,
+    get text(): string {
+      text ??= formatIP(6, value);
+      return text;
+    },
+  };
 }
 
 /** Writes the address's 4 or 16 bytes, most significant first. */

@@ -4,7 +4,7 @@ import { ipFromValue, type IPAddress } from '../../shared/net/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { decodeFailure, type DecodeFailure } from './decode-failure.ts';
 import type { MacAddress } from './ethernet.ts';
-import { ipv6FromBytes, writeIP } from './ip-bytes.ts';
+import { ipv6FromBytes, lazyIPv6, writeIP } from './ip-bytes.ts';
 
 export const IPV6_HEADER_LENGTH = 40;
 export const NEXT_HEADER_ICMPV6 = 58;
@@ -91,7 +91,7 @@ const SOLICITED_NODE_PREFIX = 0xff02_0000_0000_0000_0000_0001_ff00_0000n;
 
 /** ff02::1:ffXX:XXXX, the group an NS for `ip` is sent to (RFC 4291 §2.7.1). */
 export function solicitedNodeMulticast(ip: IPAddress): IPAddress {
-  return ipFromValue(6, SOLICITED_NODE_PREFIX | (ip.value & 0xff_ffffn));
+  return lazyIPv6(SOLICITED_NODE_PREFIX | (ip.value & 0xff_ffffn));
 }
 
 export const isSolicitedNodeMulticast = (ip: IPAddress): boolean =>

@@ -5,7 +5,7 @@
 //       print one JSON line with the latency percentiles (microseconds).
 import { ipFromValue, parseIP } from '../../../shared/net/index.ts';
 import { decodeArpFrame, encodeArpFrame } from '../arp.ts';
-import { BROADCAST_MAC, ETHERTYPE_ARP } from '../ethernet.ts';
+import { BROADCAST_MAC, ETHERTYPE_ARP, macEquals, type MacAddress } from '../ethernet.ts';
 import { openPacketSocket } from '../packet-socket.ts';
 
 const [command, interfaceName, ...rest] = process.argv.slice(2);
@@ -32,6 +32,7 @@ if (command === 'send') {
   const latenciesUs: number[] = [];
   let sent = 0;
   let unmatched = 0;
+  let ourMac: MacAddress = new Uint8Array(6);
   const socket = openPacketSocket({
     interfaceName,
     etherType: ETHERTYPE_ARP,
@@ -39,6 +40,8 @@ if (command === 'send') {
       const now = process.hrtime.bigint();
       const decoded = decodeArpFrame(frame);
       if (!decoded.ok || decoded.value.arp.operation !== 'reply' || decoded.value.arp.senderIP.value !== target.value.value) return;
+      // Gratuitous replies (target MAC broadcast) answer nobody's request.
+      if (!macEquals(decoded.value.arp.targetMac, ourMac)) return;
       const slot = Number(decoded.value.arp.targetIP.value & 0xffn) - 1;
       const at = sentAt[slot];
       if (at === undefined) {
@@ -51,7 +54,7 @@ if (command === 'send') {
     onError: (e) => process.stderr.write(`${e.message}\n`),
   });
   if (!socket.ok) throw new Error(socket.error.message);
-  const ourMac = socket.value.mac;
+  ourMac = socket.value.mac;
   const frames = Array.from({ length: slots }, (_, i) =>
     encodeArpFrame({
       ethernet: { destination: BROADCAST_MAC, source: ourMac, etherType: ETHERTYPE_ARP },
