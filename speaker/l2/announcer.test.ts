@@ -52,7 +52,7 @@ class FakeSocket implements PacketSocket {
     this.closed = true;
   }
   receive(frame: Uint8Array, packetType: number): void {
-    this.options.onFrame(Buffer.from(frame), packetType);
+    this.options.onFrame(frame, packetType);
   }
 }
 

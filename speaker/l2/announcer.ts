@@ -167,7 +167,7 @@ export class L2Announcer {
     return null;
   }
 
-  #onFrame(link: Link, protocol: L2Protocol, frame: Buffer, packetType: number): void {
+  #onFrame(link: Link, protocol: L2Protocol, frame: Uint8Array, packetType: number): void {
     const socket = protocol === 'arp' ? link.arp : link.ndp;
     if (socket === null) return;
     const identity = { name: link.name, mac: socket.mac };

@@ -22,8 +22,15 @@ export interface PacketSocketOptions {
   readonly etherType: number;
   /** Attached before the socket is bound, so no unfiltered frame is ever queued. */
   readonly filter?: readonly BpfInstruction[];
-  readonly onFrame: (frame: Buffer, packetType: number) => void;
+  /**
+   * `frame` is a view of the socket's receive buffer, valid only until the
+   * callback returns: copy what you keep (the decoders do). `receivedAtNs`
+   * (CLOCK_REALTIME) is set only when `timestamps` is on.
+   */
+  readonly onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint) => void;
   readonly onError: (error: SocketError) => void;
+  /** Kernel receive timestamps (SO_TIMESTAMPNS), for measurements. */
+  readonly timestamps?: boolean;
 }
 
 export interface PacketSocket {
@@ -47,7 +54,7 @@ export interface PacketSocket {
 }
 
 interface NativeSocket {
-  send(frame: Buffer): string | undefined;
+  send(frame: Uint8Array): string | undefined;
   addMembership(mac: Buffer): string | undefined;
   dropMembership(mac: Buffer): string | undefined;
   joinGroup(group: Buffer): string | undefined;
@@ -60,8 +67,9 @@ type NativeConstructor = new (
   ifname: string,
   etherType: number,
   filter: Buffer | undefined,
-  onFrame: (frame: Buffer, packetType: number) => void,
+  onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint) => void,
   onError: (error: Error & Partial<SocketError>) => void,
+  timestamps: boolean,
 ) => NativeSocket;
 
 let addon: Result<NativeConstructor, SocketError> | undefined;
@@ -103,6 +111,7 @@ export function openPacketSocket(options: PacketSocketOptions): Result<PacketSoc
       options.filter === undefined ? undefined : encodeBpfProgram(options.filter),
       options.onFrame,
       (e) => options.onError(toSocketError(e)),
+      options.timestamps ?? false,
     );
   } catch (e) {
     return err(toSocketError(e as Error & Partial<SocketError>));
@@ -117,7 +126,7 @@ export function openPacketSocket(options: PacketSocketOptions): Result<PacketSoc
     interfaceName: options.interfaceName,
     ifindex: info.ifindex,
     mac,
-    send: (frame) => asResult(native.send(asBuffer(frame))),
+    send: (frame) => asResult(native.send(frame)),
     addMembership: (group) => asResult(native.addMembership(asBuffer(group))),
     dropMembership: (group) => asResult(native.dropMembership(asBuffer(group))),
     joinGroup: (group) => (group.family === 6 ? asResult(native.joinGroup(asBuffer(ipBytes(group)))) : err('EAFNOSUPPORT')),

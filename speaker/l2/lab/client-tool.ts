@@ -2,7 +2,10 @@
 //   client-tool.ts send <interface> <hex frame>...      send raw frames, then exit
 //   client-tool.ts arp-latency <interface> <target IPv4> <requests/s> <seconds>
 //       send ARP requests for the target at the given rate, time each reply,
-//       print one JSON line with the latency percentiles (microseconds).
+//       print one JSON line with the latency percentiles (microseconds):
+//       `kernel*` from the send call to the reply's kernel receive timestamp
+//       (SO_TIMESTAMPNS), which leaves out this tool's own event-loop delays;
+//       `js*` to when this tool's callback saw the reply.
 import { ipFromValue, parseIP } from '../../../shared/net/index.ts';
 import { decodeArpFrame, encodeArpFrame } from '../arp.ts';
 import { BROADCAST_MAC, ETHERTYPE_ARP, macEquals, type MacAddress } from '../ethernet.ts';
@@ -29,14 +32,18 @@ if (command === 'send') {
   // reply echoes as its target IP: that pairs replies with requests.
   const slots = 250;
   const sentAt = new Array<bigint | undefined>(slots).fill(undefined);
+  const sentAtRealtimeNs = new Array<bigint>(slots).fill(0n);
   const latenciesUs: number[] = [];
+  const kernelLatenciesUs: number[] = [];
+  const realtimeNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
   let sent = 0;
   let unmatched = 0;
   let ourMac: MacAddress = new Uint8Array(6);
   const socket = openPacketSocket({
     interfaceName,
     etherType: ETHERTYPE_ARP,
-    onFrame: (frame) => {
+    timestamps: true,
+    onFrame: (frame, _packetType, receivedAtNs) => {
       const now = process.hrtime.bigint();
       const decoded = decodeArpFrame(frame);
       if (!decoded.ok || decoded.value.arp.operation !== 'reply' || decoded.value.arp.senderIP.value !== target.value.value) return;
@@ -50,6 +57,7 @@ if (command === 'send') {
       }
       sentAt[slot] = undefined;
       latenciesUs.push(Number(now - at) / 1000);
+      if (receivedAtNs !== undefined) kernelLatenciesUs.push(Number(receivedAtNs - sentAtRealtimeNs[slot]!) / 1000);
     },
     onError: (e) => process.stderr.write(`${e.message}\n`),
   });
@@ -77,6 +85,7 @@ if (command === 'send') {
       const slot = sent % slots;
       if (sentAt[slot] !== undefined) overwritten++;
       sentAt[slot] = process.hrtime.bigint();
+      sentAtRealtimeNs[slot] = realtimeNs();
       const result = socket.value.send(frames[slot]!);
       if (!result.ok) throw new Error(`send: ${result.error}`);
       sent++;
@@ -86,7 +95,8 @@ if (command === 'send') {
       setTimeout(() => {
         socket.value.close();
         const sorted = latenciesUs.sort((a, b) => a - b);
-        const pct = (p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN);
+        const kernel = kernelLatenciesUs.sort((a, b) => a - b);
+        const at = (values: number[], p: number): number => Math.round(values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN);
         const durationS = Number(process.hrtime.bigint() - start) / 1e9 - 0.2;
         process.stdout.write(
           `${JSON.stringify({
@@ -96,11 +106,13 @@ if (command === 'send') {
             overwritten,
             unmatched,
             ratePerS: Math.round(sent / durationS),
-            p50Us: pct(50),
-            p90Us: pct(90),
-            p99Us: pct(99),
-            p999Us: pct(99.9),
-            maxUs: Math.round(sorted.at(-1) ?? NaN),
+            kernelP50Us: at(kernel, 50),
+            kernelP99Us: at(kernel, 99),
+            kernelP999Us: at(kernel, 99.9),
+            kernelMaxUs: Math.round(kernel.at(-1) ?? NaN),
+            jsP50Us: at(sorted, 50),
+            jsP99Us: at(sorted, 99),
+            jsMaxUs: Math.round(sorted.at(-1) ?? NaN),
           })}\n`,
         );
       }, 200);

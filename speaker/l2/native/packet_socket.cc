@@ -17,11 +17,12 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <string>
-#include <vector>
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -63,7 +64,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                        });
   }
 
-  // new PacketSocket(ifname, etherType, filter | undefined, onFrame, onError)
+  // new PacketSocket(ifname, etherType, filter | undefined, onFrame, onError, timestamps?)
   explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 5 || !info[0].IsString() || !info[1].IsNumber() || !info[3].IsFunction() ||
@@ -115,6 +116,12 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
     on_frame_ = Napi::Persistent(info[3].As<Napi::Function>());
     on_error_ = Napi::Persistent(info[4].As<Napi::Function>());
+    receive_buffer_ = Napi::Persistent(Napi::ArrayBuffer::New(env, kReceiveBufferSize));
+    // Kernel receive timestamps (CLOCK_REALTIME, ns) for latency measurement.
+    if (info.Length() > 5 && info[5].ToBoolean().Value()) {
+      if (setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) { Fail(env, errno, "setsockopt(SO_TIMESTAMPNS)"); return; }
+      timestamps_ = true;
+    }
     async_context_ = new Napi::AsyncContext(env, "BallastPacketSocket", Value());
 
     poll_ = new uv_poll_t;
@@ -182,26 +189,55 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
         EmitError(env, errno, "poll", true);
         return;
       }
-      if (soerr != 0 && !EmitError(env, soerr, "recvfrom", false)) return;
+      if (soerr != 0 && !EmitError(env, soerr, "recvmsg", false)) return;
       if (fd_ >= 0) StartPolling();
       return;
     }
 
-    uint8_t* buffer = buffer_.data();
+    // Every frame is received into the same JS ArrayBuffer and handed up as a
+    // view of it: no allocation or copy per frame. A view is valid only until
+    // the callback returns (the next frame overwrites it).
+    Napi::ArrayBuffer receive_buffer = receive_buffer_.Value();
+    if (receive_buffer.Data() == nullptr || receive_buffer.ByteLength() == 0) {
+      // Detached (transferred) by the callback: start a fresh one.
+      receive_buffer = Napi::ArrayBuffer::New(env, kReceiveBufferSize);
+      receive_buffer_ = Napi::Persistent(receive_buffer);
+    }
+    uint8_t* buffer = static_cast<uint8_t*>(receive_buffer.Data());
+    size_t buffer_size = receive_buffer.ByteLength();
     for (int i = 0; i < kMaxFramesPerWake && fd_ >= 0; i++) {
       sockaddr_ll from;
-      socklen_t from_len = sizeof from;
-      ssize_t n = recvfrom(fd_, buffer, buffer_.size(), MSG_TRUNC, reinterpret_cast<sockaddr*>(&from), &from_len);
+      iovec iov = {buffer, buffer_size};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+      msghdr msg;
+      memset(&msg, 0, sizeof msg);
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = timestamps_ ? control : nullptr;
+      msg.msg_controllen = timestamps_ ? sizeof control : 0;
+      ssize_t n = recvmsg(fd_, &msg, MSG_TRUNC);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        EmitError(env, errno, "recvfrom", false);
+        EmitError(env, errno, "recvmsg", false);
         break;
       }
       Napi::HandleScope frame_scope(env);
-      size_t length = std::min(static_cast<size_t>(n), buffer_.size());
-      Napi::Buffer<uint8_t> frame = Napi::Buffer<uint8_t>::Copy(env, buffer, length);
-      on_frame_.Call({frame, Napi::Number::New(env, from.sll_pkttype)});
+      size_t length = std::min(static_cast<size_t>(n), buffer_size);
+      Napi::Uint8Array frame = Napi::Uint8Array::New(env, length, receive_buffer, 0);
+      Napi::Value stamp = env.Undefined();
+      if (timestamps_) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            stamp = Napi::BigInt::New(env, static_cast<uint64_t>(static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec)));
+          }
+        }
+      }
+      on_frame_.Call({frame, Napi::Number::New(env, from.sll_pkttype), stamp});
       if (!RethrowPending(env)) return;
     }
   }
@@ -225,14 +261,14 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsBuffer()) {
-      Napi::TypeError::New(env, "send(frame: Buffer)").ThrowAsJavaScriptException();
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      Napi::TypeError::New(env, "send(frame: Uint8Array)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     if (fd_ < 0) return Napi::String::New(env, "EBADF");
-    Napi::Buffer<uint8_t> frame = info[0].As<Napi::Buffer<uint8_t>>();
+    Napi::Uint8Array frame = info[0].As<Napi::Uint8Array>();
     for (;;) {
-      ssize_t n = send(fd_, frame.Data(), frame.Length(), MSG_DONTWAIT);
+      ssize_t n = send(fd_, frame.Data(), frame.ByteLength(), MSG_DONTWAIT);
       if (n >= 0) return env.Undefined();
       if (errno != EINTR) return Napi::String::New(env, ErrnoName(errno));
     }
@@ -318,14 +354,16 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     CloseFd();
     on_frame_.Reset();
     on_error_.Reset();
+    receive_buffer_.Reset();
     Unref();
     return info.Env().Undefined();
   }
 
   std::string ifname_;
-  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kReceiveBufferSize);
+  Napi::Reference<Napi::ArrayBuffer> receive_buffer_;
   int fd_ = -1;
   int group_fd_ = -1;
+  bool timestamps_ = false;
   int ifindex_ = 0;
   uv_poll_t* poll_ = nullptr;
   Napi::AsyncContext* async_context_ = nullptr;
