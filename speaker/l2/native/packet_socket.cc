@@ -75,7 +75,8 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     ifname_ = info[0].As<Napi::String>().Utf8Value();
     uint32_t ether_type = info[1].As<Napi::Number>().Uint32Value();
     if (ifname_.empty() || ifname_.size() >= IFNAMSIZ || ether_type > 0xffff) {
-      Napi::RangeError::New(env, "interface name must be 1-15 bytes and etherType 16 bits").ThrowAsJavaScriptException();
+      // EINVAL like the kernel would give: interface names are 1-15 bytes.
+      ErrnoError(env, EINVAL, "PacketSocket", ifname_).ThrowAsJavaScriptException();
       return;
     }
 
