@@ -8,8 +8,7 @@ import { decodeNdpFrame } from './ndp.ts';
 import type { OwnershipTable } from './ownership.ts';
 import type { PacketSocket, PacketSocketOptions, SocketError } from './packet-socket.ts';
 import { PacketType } from './packet-type.ts';
-import { LINUX_ARP_REQUEST } from './test-vectors.test-util.ts';
-import { parseIP } from '../../shared/net/index.ts';
+import { ip, LINUX_ARP_REQUEST } from './fixtures.test-util.ts';
 
 class FakeSocket implements PacketSocket {
   readonly interfaceName: string;
@@ -129,9 +128,8 @@ const table = (entries: [string, 'all' | string[]][]): OwnershipTable =>
 
 const arpRequestFor = (target: string): Uint8Array => {
   const decoded = decodeArpFrame(LINUX_ARP_REQUEST);
-  const targetIP = parseIP(target);
-  if (!decoded.ok || !targetIP.ok) throw new Error('bad vector');
-  return encodeArpFrame({ ...decoded.value, arp: { ...decoded.value.arp, targetIP: targetIP.value } });
+  if (!decoded.ok) throw new Error('bad vector');
+  return encodeArpFrame({ ...decoded.value, arp: { ...decoded.value.arp, targetIP: ip(target) } });
 };
 
 describe('L2Announcer', () => {

@@ -1,15 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIP, type IPAddress } from '../../shared/net/index.ts';
+import { parseIP } from '../../shared/net/index.ts';
 import { buildArpReply, buildGratuitousArp, decodeArpFrame, encodeArpFrame, type ArpFrame } from './arp.ts';
 import { formatMac } from './ethernet.ts';
-import { hex, LINUX_ARP_REQUEST } from './test-vectors.test-util.ts';
+import { hex, ip, LINUX_ARP_REQUEST } from './fixtures.test-util.ts';
 
-const ip = (text: string): IPAddress => {
-  const parsed = parseIP(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-};
 const OUR_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x0b);
 
 describe('decodeArpFrame', () => {

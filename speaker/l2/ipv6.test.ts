@@ -1,16 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipFromValue, parseIP, type IPAddress } from '../../shared/net/index.ts';
+import { ipFromValue } from '../../shared/net/index.ts';
 import { formatMac } from './ethernet.ts';
 import { ipBytes, ipv4FromBytes, ipv6FromBytes } from './ip-bytes.ts';
 import { icmpv6Checksum, isSolicitedNodeMulticast, multicastMacFor, solicitedNodeMulticast } from './ipv6.ts';
-import { LINUX_NEIGHBOR_SOLICITATION } from './test-vectors.test-util.ts';
+import { ip, LINUX_NEIGHBOR_SOLICITATION } from './fixtures.test-util.ts';
 
-const ip = (text: string): IPAddress => {
-  const parsed = parseIP(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-};
 
 describe('solicited-node multicast', () => {
   it('maps the low 24 bits into ff02::1:ff00:0/104 (RFC 4291 §2.7.1 example)', () => {

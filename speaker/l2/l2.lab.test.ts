@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIP, type IPAddress } from '../../shared/net/index.ts';
 import { encodeArpFrame } from './arp.ts';
 import { BROADCAST_MAC, parseMac } from './ethernet.ts';
 import { multicastMacFor, solicitedNodeMulticast } from './ipv6.ts';
 import { encodeNdpFrame } from './ndp.ts';
+import { ip } from './fixtures.test-util.ts';
 
 const prefix = `bl2-${randomBytes(3).toString('hex')}`;
 const NODE_NS = `${prefix}-node`;
@@ -20,11 +20,6 @@ const NODE_IF = 'lan0';
 const CLIENT_IF = 'lan0';
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
-const ip = (text: string): IPAddress => {
-  const parsed = parseIP(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-};
 const run = (...args: string[]): string => execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const inClient = (...args: string[]): string => run('ip', 'netns', 'exec', CLIENT_NS, ...args);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipFromValue, parseIP, type IPAddress } from '../../shared/net/index.ts';
+import { ipFromValue } from '../../shared/net/index.ts';
 import { formatMac } from './ethernet.ts';
 import { icmpv6Checksum } from './ipv6.ts';
 import {
@@ -11,13 +11,8 @@ import {
   type NdpFrame,
   type NeighborSolicitation,
 } from './ndp.ts';
-import { LINUX_DAD_SOLICITATION, LINUX_NEIGHBOR_SOLICITATION } from './test-vectors.test-util.ts';
+import { ip, LINUX_DAD_SOLICITATION, LINUX_NEIGHBOR_SOLICITATION } from './fixtures.test-util.ts';
 
-const ip = (text: string): IPAddress => {
-  const parsed = parseIP(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-};
 const OUR_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x0b);
 
 function solicitation(frame: Uint8Array): NdpFrame & { message: NeighborSolicitation } {

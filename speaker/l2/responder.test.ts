@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseIP, type IPAddress } from '../../shared/net/index.ts';
 import { buildGratuitousArp, decodeArpFrame, encodeArpFrame } from './arp.ts';
 import { BROADCAST_MAC, formatMac } from './ethernet.ts';
 import { solicitedNodeMulticast, multicastMacFor } from './ipv6.ts';
@@ -7,13 +6,8 @@ import { buildUnsolicitedAdvertisement, decodeNdpFrame, encodeNdpFrame } from '.
 import type { AllowedInterfaces, OwnershipTable } from './ownership.ts';
 import { PacketType } from './packet-type.ts';
 import { answerArp, answerNeighborSolicitation, type LinkIdentity } from './responder.ts';
-import { LINUX_ARP_REQUEST } from './test-vectors.test-util.ts';
+import { ip, LINUX_ARP_REQUEST } from './fixtures.test-util.ts';
 
-const ip = (text: string): IPAddress => {
-  const parsed = parseIP(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-};
 const ETH0: LinkIdentity = { name: 'eth0', mac: Uint8Array.of(2, 0, 0, 0, 0, 0x0b) };
 const ETH1: LinkIdentity = { name: 'eth1', mac: Uint8Array.of(2, 0, 0, 0, 1, 0x0b) };
 const CLIENT_MAC = Uint8Array.of(2, 0, 0, 0, 0, 0x0a);

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseIP, type IPAddress } from '../../shared/net/index.ts';
 import { buildGratuitousArp } from './arp.ts';
 import { buildUnsolicitedAdvertisement } from './ndp.ts';
 import { PacketType } from './packet-type.ts';
 import { arpRequestFilter, encodeBpfProgram, neighborSolicitationFilter, runBpf } from './socket-filters.ts';
-import { LINUX_ARP_REQUEST, LINUX_DAD_SOLICITATION, LINUX_NEIGHBOR_SOLICITATION } from './test-vectors.test-util.ts';
+import { ip, LINUX_ARP_REQUEST, LINUX_DAD_SOLICITATION, LINUX_NEIGHBOR_SOLICITATION } from './fixtures.test-util.ts';
 
-const ip = (text: string): IPAddress => {
-  const parsed = parseIP(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
-};
 const MAC = Uint8Array.of(2, 0, 0, 0, 0, 1);
 
 describe('socket filters', () => {

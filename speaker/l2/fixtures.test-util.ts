@@ -1,6 +1,15 @@
-// Frames captured from Linux 6.18 in network namespaces (addresses from the
-// documentation ranges), used as independent vectors: their checksums were
-// computed by the kernel, not by our code.
+// Shared test fixtures. The frames were captured from Linux 6.18 in network
+// namespaces (addresses from the documentation ranges) and serve as
+// independent vectors: their checksums were computed by the kernel, not by
+// our code.
+import { parseIP, type IPAddress } from '../../shared/net/index.ts';
+
+export function ip(text: string): IPAddress {
+  const parsed = parseIP(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
+}
+
 export const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
 /** Who has 198.51.100.2? Tell 198.51.100.1 (02:00:00:00:00:0a). */
