@@ -211,12 +211,17 @@ describe('L2Announcer', () => {
     expect([...t.ndp('eth0').groups]).toEqual([]);
   });
 
-  it('reopens an interface that was re-created, joins its groups again and re-announces', () => {
+  it.each([
+    ['re-created (new index)', { index: 7 }],
+    ['given a new MAC', { mac: '02:00:00:00:00:77' }],
+  ])('reopens an interface %s, joins its groups again and re-announces', (_name, change) => {
     const t = setup();
     t.announcer.setInterfaces([descriptor('eth0', 1)]);
     t.announcer.setOwnership(table([['2001:db8:100::10', 'all']]));
     const old = t.ndp('eth0');
-    t.announcer.setInterfaces([{ ...descriptor('eth0', 1), index: 7 }]);
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    expect(old.closed).toBe(false);
+    t.announcer.setInterfaces([{ ...descriptor('eth0', 1), ...change }]);
     expect(old.closed).toBe(true);
     expect([...t.ndp('eth0').groups]).toEqual(['ff02::1:ff00:10']);
     expect(t.ndp('eth0').sent).toHaveLength(1);

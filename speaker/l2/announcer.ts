@@ -38,6 +38,7 @@ export interface L2AnnouncerOptions {
 interface Link {
   readonly name: string;
   readonly index: number;
+  readonly mac: string | null;
   arp: PacketSocket | null;
   ndp: PacketSocket | null;
 }
@@ -83,8 +84,9 @@ export class L2Announcer {
 
   /**
    * The interfaces to answer on (already filtered by chooseInterfaces).
-   * Opens sockets for new ones, reopens those whose index changed (deleted
-   * and re-created) or whose socket failed, closes those no longer listed.
+   * Opens sockets for new ones, reopens those whose index or MAC changed
+   * (re-created, or re-addressed: replies must carry the current MAC) or whose
+   * socket failed, and closes those no longer listed.
    * Returns the sockets that could not be opened.
    */
   setInterfaces(interfaces: readonly InterfaceDescriptor[]): { interfaceName: string; protocol: L2Protocol; error: SocketError }[] {
@@ -93,12 +95,12 @@ export class L2Announcer {
     const wanted = new Map(interfaces.map((i) => [i.name, i]));
     for (const [name, link] of this.#links) {
       const want = wanted.get(name);
-      if (want === undefined || want.index !== link.index) this.#closeLink(link);
+      if (want === undefined || want.index !== link.index || want.mac !== link.mac) this.#closeLink(link);
     }
     for (const iface of interfaces) {
       let link = this.#links.get(iface.name);
       if (link === undefined) {
-        link = { name: iface.name, index: iface.index, arp: null, ndp: null };
+        link = { name: iface.name, index: iface.index, mac: iface.mac, arp: null, ndp: null };
         this.#links.set(iface.name, link);
       }
       let opened = false;
