@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import { ok, err, type Result } from '../../shared/result.ts';
+import { L2Announcer, type Timers } from './announcer.ts';
+import { decodeArpFrame, encodeArpFrame } from './arp.ts';
+import { BROADCAST_MAC, formatMac } from './ethernet.ts';
+import type { InterfaceDescriptor } from './interface-filter.ts';
+import { decodeNdpFrame } from './ndp.ts';
+import type { OwnershipTable } from './ownership.ts';
+import type { PacketSocket, PacketSocketOptions, SocketError } from './packet-socket.ts';
+import { PacketType } from './packet-type.ts';
+import { ip, LINUX_ARP_REQUEST } from './fixtures.test-util.ts';
+
+class FakeSocket implements PacketSocket {
+  readonly interfaceName: string;
+  readonly ifindex: number;
+  readonly mac: Uint8Array;
+  readonly sent: Uint8Array[] = [];
+  readonly groups = new Set<string>();
+  readonly macGroups = new Set<string>();
+  closed = false;
+  failSends = false;
+  readonly options: PacketSocketOptions;
+  constructor(options: PacketSocketOptions, index: number) {
+    this.options = options;
+    this.interfaceName = options.interfaceName;
+    this.ifindex = index;
+    this.mac = Uint8Array.of(2, 0, 0, 0, 0, index);
+  }
+  send(frame: Uint8Array): Result<void, string> {
+    if (this.failSends) return err('ENETDOWN');
+    this.sent.push(frame);
+    return ok(undefined);
+  }
+  addMembership(mac: Uint8Array): Result<void, string> {
+    this.macGroups.add(formatMac(mac));
+    return ok(undefined);
+  }
+  dropMembership(mac: Uint8Array): Result<void, string> {
+    this.macGroups.delete(formatMac(mac));
+    return ok(undefined);
+  }
+  joinGroup(group: { text: string }): Result<void, string> {
+    this.groups.add(group.text);
+    return ok(undefined);
+  }
+  leaveGroup(group: { text: string }): Result<void, string> {
+    this.groups.delete(group.text);
+    return ok(undefined);
+  }
+  close(): void {
+    this.closed = true;
+  }
+  receive(frame: Uint8Array, packetType: number): void {
+    this.options.onFrame(frame, packetType);
+  }
+}
+
+class FakeClock implements Timers {
+  now = 0;
+  #queue: { at: number; callback: () => void; id: number }[] = [];
+  #id = 0;
+  set(callback: () => void, delayMs: number): unknown {
+    const entry = { at: this.now + delayMs, callback, id: ++this.#id };
+    this.#queue.push(entry);
+    return entry.id;
+  }
+  clear(handle: unknown): void {
+    this.#queue = this.#queue.filter((e) => e.id !== handle);
+  }
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      this.#queue.sort((a, b) => a.at - b.at);
+      const first = this.#queue[0];
+      if (first === undefined || first.at > end) break;
+      this.#queue.shift();
+      this.now = first.at;
+      first.callback();
+    }
+    this.now = end;
+  }
+}
+
+const descriptor = (name: string, index: number, broadcast = true): InterfaceDescriptor => ({
+  name,
+  index,
+  mac: `02:00:00:00:00:0${index}`,
+  hardwareType: 1,
+  up: true,
+  broadcast,
+  noArp: false,
+  loopback: false,
+  master: null,
+  kind: null,
+});
+
+function setup() {
+  const clock = new FakeClock();
+  const sockets: FakeSocket[] = [];
+  const counts: string[] = [];
+  const events: unknown[] = [];
+  const announcer = new L2Announcer({
+    now: () => clock.now,
+    timers: clock,
+    onEvent: (e) => events.push(e),
+    counters: {
+      requestReceived: (p, ip, i) => counts.push(`request ${p} ${ip} ${i}`),
+      replySent: (p, ip, i) => counts.push(`reply ${p} ${ip} ${i}`),
+      gratuitousSent: (p, ip, i) => counts.push(`gratuitous ${p} ${ip} ${i}`),
+      garbled: (p, reason, i) => counts.push(`garbled ${p} ${reason} ${i}`),
+      sendFailed: (p, code, i) => counts.push(`send-failed ${p} ${code} ${i}`),
+      foreignAnnouncement: (p, ip, i) => counts.push(`foreign ${p} ${ip} ${i}`),
+    },
+    openSocket: (options) => {
+      const index = options.interfaceName === 'eth0' ? 1 : 2;
+      const socket = new FakeSocket(options, index);
+      sockets.push(socket);
+      return ok(socket);
+    },
+  });
+  const live = (name: string, etherType: number) =>
+    sockets.find((s) => !s.closed && s.interfaceName === name && s.options.etherType === etherType)!;
+  return { clock, sockets, counts, events, announcer, arp: (name: string) => live(name, 0x0806), ndp: (name: string) => live(name, 0x86dd) };
+}
+
+const table = (entries: [string, 'all' | string[]][]): OwnershipTable =>
+  new Map(entries.map(([ip, allowed]) => [ip, allowed === 'all' ? 'all' : new Set(allowed)]));
+
+const arpRequestFor = (target: string): Uint8Array => {
+  const decoded = decodeArpFrame(LINUX_ARP_REQUEST);
+  if (!decoded.ok) throw new Error('bad vector');
+  return encodeArpFrame({ ...decoded.value, arp: { ...decoded.value.arp, targetIP: ip(target) } });
+};
+
+describe('L2Announcer', () => {
+  it('opens an ARP and an NDP socket per interface, ARP only where broadcast works', () => {
+    const t = setup();
+    expect(t.announcer.setInterfaces([descriptor('eth0', 1), descriptor('eth1', 2, false)])).toEqual([]);
+    expect(t.sockets.map((s) => `${s.interfaceName}/${s.options.etherType.toString(16)}`)).toEqual(['eth0/806', 'eth0/86dd', 'eth1/86dd']);
+  });
+
+  it('answers requests from the current table and counts them', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(t.arp('eth0').sent).toHaveLength(0);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    t.arp('eth0').sent.length = 0;
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(t.arp('eth0').sent).toHaveLength(1);
+    expect(t.counts).toContain('request arp 203.0.113.10 eth0');
+    expect(t.counts).toContain('reply arp 203.0.113.10 eth0');
+    t.arp('eth0').receive(LINUX_ARP_REQUEST.subarray(0, 30), PacketType.broadcast);
+    expect(t.counts).toContain('garbled arp truncated eth0');
+  });
+
+  it('announces a takeover at once and on the schedule, then stops', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    const sends = () => t.arp('eth0').sent.length;
+    expect(sends()).toBe(2); // request + reply
+    const frame = decodeArpFrame(t.arp('eth0').sent[0]!);
+    expect(frame.ok && frame.value.ethernet.destination).toEqual(BROADCAST_MAC);
+    t.clock.advance(250);
+    expect(sends()).toBe(4);
+    t.clock.advance(10_000);
+    expect(sends()).toBe(10);
+    // The same table again is not a takeover.
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    t.clock.advance(10_000);
+    expect(sends()).toBe(10);
+  });
+
+  it('stops announcing and answering an IP as soon as it is no longer owned', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    t.announcer.setOwnership(new Map());
+    const before = t.arp('eth0').sent.length;
+    t.clock.advance(10_000);
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(t.arp('eth0').sent.length).toBe(before);
+  });
+
+  it('re-announces when the allowed interfaces change, only where allowed', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1), descriptor('eth1', 2)]);
+    t.announcer.setOwnership(table([['2001:db8:100::10', ['eth0']]]));
+    expect(t.ndp('eth0').sent).toHaveLength(1);
+    expect(t.ndp('eth1').sent).toHaveLength(0);
+    t.announcer.setOwnership(table([['2001:db8:100::10', ['eth0', 'eth1']]]));
+    expect(t.ndp('eth0').sent).toHaveLength(2);
+    expect(t.ndp('eth1').sent).toHaveLength(1);
+    const na = decodeNdpFrame(t.ndp('eth1').sent[0]!);
+    expect(na).toMatchObject({ ok: true, value: { message: { override: true, targetLinkLayer: t.ndp('eth1').mac } } });
+  });
+
+  it('joins solicited-node groups per interface while any owned VIP needs them', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1), descriptor('eth1', 2)]);
+    // ::10 and 1::10 share the group ff02::1:ff00:10.
+    t.announcer.setOwnership(table([['2001:db8:100::10', 'all'], ['2001:db8:100:1::10', ['eth0']], ['203.0.113.10', 'all']]));
+    expect([...t.ndp('eth0').groups]).toEqual(['ff02::1:ff00:10']);
+    expect([...t.ndp('eth0').macGroups]).toEqual(['33:33:ff:00:00:10']);
+    expect([...t.ndp('eth1').groups]).toEqual(['ff02::1:ff00:10']);
+    t.announcer.setOwnership(table([['2001:db8:100:1::10', ['eth0']]]));
+    expect([...t.ndp('eth0').groups]).toEqual(['ff02::1:ff00:10']);
+    expect([...t.ndp('eth1').groups]).toEqual([]);
+    t.announcer.setOwnership(new Map());
+    expect([...t.ndp('eth0').groups]).toEqual([]);
+  });
+
+  it.each([
+    ['re-created (new index)', { index: 7 }],
+    ['given a new MAC', { mac: '02:00:00:00:00:77' }],
+  ])('reopens an interface %s, joins its groups again and re-announces', (_name, change) => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['2001:db8:100::10', 'all']]));
+    const old = t.ndp('eth0');
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    expect(old.closed).toBe(false);
+    t.announcer.setInterfaces([{ ...descriptor('eth0', 1), ...change }]);
+    expect(old.closed).toBe(true);
+    expect([...t.ndp('eth0').groups]).toEqual(['ff02::1:ff00:10']);
+    expect(t.ndp('eth0').sent).toHaveLength(1);
+  });
+
+  it('drops a socket on a fatal error and reopens it on the next interface sync', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    const socket = t.arp('eth0');
+    const fatal: SocketError = { code: 'EBADF', syscall: 'poll', message: 'poll failed', fatal: true };
+    socket.options.onError(fatal);
+    expect(socket.closed).toBe(true);
+    expect(t.events).toEqual([{ type: 'socket-error', interfaceName: 'eth0', protocol: 'arp', error: fatal }]);
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    expect(t.arp('eth0')).not.toBe(socket);
+  });
+
+  it('counts send failures and a foreign gratuitous ARP for an owned IP', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.arp('eth0').failSends = true;
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    expect(t.counts).toContain('send-failed arp ENETDOWN eth0');
+    const foreign = arpRequestFor('203.0.113.10');
+    foreign.set([203, 0, 113, 10], 28);
+    t.arp('eth0').receive(foreign, PacketType.broadcast);
+    expect(t.counts).toContain('foreign arp 203.0.113.10 eth0');
+  });
+
+  it('closes everything and ignores later calls', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    t.announcer.close();
+    expect(t.sockets.every((s) => s.closed)).toBe(true);
+    t.clock.advance(10_000);
+    expect(t.sockets[0]!.sent).toHaveLength(2);
+  });
+});

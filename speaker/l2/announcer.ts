@@ -1,0 +1,322 @@
+// The L2 shell: one ARP and one NDP packet socket per announcing interface,
+// answering requests from the current ownership table, sending takeover
+// announcements on the schedule, and keeping the solicited-node multicast
+// memberships that make MLD-snooping switches forward NS for our VIPs
+// (cilium#44311 is what happens without them).
+import { parseIP, type IPAddress } from '../../shared/net/index.ts';
+import { DEFAULT_ANNOUNCE_POLICY, nextAnnouncement, type AnnouncePolicy } from './announce-schedule.ts';
+import { buildGratuitousArp } from './arp.ts';
+import { completeCounters, type L2Counters } from './counters.ts';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.ts';
+import { canAnswerArp, type InterfaceDescriptor } from './interface-filter.ts';
+import { multicastMacFor, solicitedNodeMulticast } from './ipv6.ts';
+import { buildUnsolicitedAdvertisement } from './ndp.ts';
+import { allowsInterface, checkOwnership, sameAllowedInterfaces, type AllowedInterfaces, type OwnershipTable } from './ownership.ts';
+import { openPacketSocket, type PacketSocket, type PacketSocketOptions, type SocketError } from './packet-socket.ts';
+import { answerArp, answerNeighborSolicitation, type L2Protocol, type ResponderDecision } from './responder.ts';
+import { arpRequestFilter, neighborSolicitationFilter } from './socket-filters.ts';
+
+export type L2Event =
+  | { readonly type: 'socket-error'; readonly interfaceName: string; readonly protocol: L2Protocol; readonly error: SocketError }
+  | { readonly type: 'multicast-error'; readonly interfaceName: string; readonly group: string; readonly op: 'join' | 'leave'; readonly code: string };
+
+export interface Timers {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export interface L2AnnouncerOptions {
+  readonly policy?: AnnouncePolicy;
+  readonly counters?: Partial<L2Counters>;
+  /** Errors worth a log line or an event; the announcer carries on. */
+  readonly onEvent?: (event: L2Event) => void;
+  readonly now?: () => number;
+  readonly timers?: Timers;
+  readonly openSocket?: (options: PacketSocketOptions) => ReturnType<typeof openPacketSocket>;
+}
+
+interface Link {
+  readonly name: string;
+  readonly index: number;
+  readonly mac: string | null;
+  arp: PacketSocket | null;
+  ndp: PacketSocket | null;
+}
+
+interface Announcement {
+  readonly ip: IPAddress;
+  readonly allowed: AllowedInterfaces;
+  readonly takeoverAt: number;
+  timer: unknown;
+}
+
+const nodeTimers: Timers = {
+  set: (callback, delayMs) => setTimeout(callback, delayMs),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export class L2Announcer {
+  readonly #policy: AnnouncePolicy;
+  readonly #counters: L2Counters;
+  readonly #onEvent: (event: L2Event) => void;
+  readonly #now: () => number;
+  readonly #timers: Timers;
+  readonly #openSocket: NonNullable<L2AnnouncerOptions['openSocket']>;
+  readonly #links = new Map<string, Link>();
+  readonly #announcements = new Map<string, Announcement>();
+  /** `${group}%${interface}` for every solicited-node group joined; several VIPs can share one. */
+  readonly #joined = new Map<string, { group: IPAddress; interfaceName: string }>();
+  #table: OwnershipTable = new Map();
+  #closed = false;
+
+  constructor(options: L2AnnouncerOptions = {}) {
+    this.#policy = options.policy ?? DEFAULT_ANNOUNCE_POLICY;
+    this.#counters = completeCounters(options.counters);
+    this.#onEvent = options.onEvent ?? (() => {});
+    this.#now = options.now ?? (() => performance.now());
+    this.#timers = options.timers ?? nodeTimers;
+    this.#openSocket = options.openSocket ?? openPacketSocket;
+  }
+
+  get ownership(): OwnershipTable {
+    return this.#table;
+  }
+
+  /**
+   * The interfaces to answer on (already filtered by chooseInterfaces).
+   * Opens sockets for new ones, reopens those whose index or MAC changed
+   * (re-created, or re-addressed: replies must carry the current MAC) or whose
+   * socket failed, and closes those no longer listed.
+   * Returns the sockets that could not be opened.
+   */
+  setInterfaces(interfaces: readonly InterfaceDescriptor[]): { interfaceName: string; protocol: L2Protocol; error: SocketError }[] {
+    if (this.#closed) return [];
+    const failures: { interfaceName: string; protocol: L2Protocol; error: SocketError }[] = [];
+    const wanted = new Map(interfaces.map((i) => [i.name, i]));
+    for (const [name, link] of this.#links) {
+      const want = wanted.get(name);
+      if (want === undefined || want.index !== link.index || want.mac !== link.mac) this.#closeLink(link);
+    }
+    for (const iface of interfaces) {
+      let link = this.#links.get(iface.name);
+      if (link === undefined) {
+        link = { name: iface.name, index: iface.index, mac: iface.mac, arp: null, ndp: null };
+        this.#links.set(iface.name, link);
+      }
+      let opened = false;
+      if (link.arp === null && canAnswerArp(iface)) {
+        const result = this.#open(link, 'arp');
+        if (result === null) opened = true;
+        else failures.push({ interfaceName: iface.name, protocol: 'arp', error: result });
+      }
+      if (link.ndp === null) {
+        const result = this.#open(link, 'ndp');
+        if (result === null) opened = true;
+        else failures.push({ interfaceName: iface.name, protocol: 'ndp', error: result });
+      }
+      if (opened) this.#restartAnnouncementsOn(iface.name);
+    }
+    this.#syncMulticast();
+    return failures;
+  }
+
+  /**
+   * Replaces the ownership table. IPs that are new, or whose interfaces
+   * changed, are announced at once and then on the schedule; IPs no longer
+   * owned stop being answered and announced immediately.
+   */
+  setOwnership(table: OwnershipTable): void {
+    if (this.#closed) return;
+    const previous = this.#table;
+    this.#table = table;
+    for (const [text, announcement] of this.#announcements) {
+      const allowed = table.get(text);
+      if (allowed === undefined || !sameAllowedInterfaces(allowed, announcement.allowed)) this.#stopAnnouncing(text);
+    }
+    for (const [text, allowed] of table) {
+      const before = previous.get(text);
+      // Unchanged: keep the running schedule (or its finished state); only a takeover restarts it.
+      if (before !== undefined && sameAllowedInterfaces(before, allowed)) continue;
+      const ip = parseIP(text);
+      if (!ip.ok) throw new Error(`ownership table key "${text}" is not an IP address: ${ip.error}`);
+      this.#startAnnouncing(ip.value, allowed);
+    }
+    this.#syncMulticast();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const text of [...this.#announcements.keys()]) this.#stopAnnouncing(text);
+    for (const link of this.#links.values()) this.#closeLink(link);
+    this.#links.clear();
+    this.#table = new Map();
+    this.#syncMulticast();
+  }
+
+  #open(link: Link, protocol: L2Protocol): SocketError | null {
+    const arp = protocol === 'arp';
+    const result = this.#openSocket({
+      interfaceName: link.name,
+      etherType: arp ? ETHERTYPE_ARP : ETHERTYPE_IPV6,
+      filter: arp ? arpRequestFilter : neighborSolicitationFilter,
+      onFrame: (frame, packetType) => this.#onFrame(link, protocol, frame, packetType),
+      onError: (error) => this.#onSocketError(link, protocol, error),
+    });
+    if (!result.ok) return result.error;
+    if (arp) link.arp = result.value;
+    else link.ndp = result.value;
+    return null;
+  }
+
+  #onFrame(link: Link, protocol: L2Protocol, frame: Uint8Array, packetType: number): void {
+    const socket = protocol === 'arp' ? link.arp : link.ndp;
+    if (socket === null) return;
+    const identity = { name: link.name, mac: socket.mac };
+    const decision =
+      protocol === 'arp'
+        ? answerArp(frame, packetType, identity, this.#table)
+        : answerNeighborSolicitation(frame, packetType, identity, this.#table);
+    this.#act(link.name, protocol, socket, decision);
+  }
+
+  #act(interfaceName: string, protocol: L2Protocol, socket: PacketSocket, decision: ResponderDecision): void {
+    switch (decision.kind) {
+      case 'reply': {
+        this.#counters.requestReceived(protocol, decision.ip.text, interfaceName);
+        const sent = socket.send(decision.frame);
+        if (sent.ok) this.#counters.replySent(protocol, decision.ip.text, interfaceName);
+        else this.#counters.sendFailed(protocol, sent.error, interfaceName);
+        return;
+      }
+      case 'garbled':
+        this.#counters.garbled(protocol, decision.failure.reason, interfaceName);
+        return;
+      case 'ignore':
+        if (decision.reason === 'gratuitous' && decision.ip !== undefined && checkOwnership(this.#table, decision.ip, interfaceName) === 'owned') {
+          this.#counters.foreignAnnouncement(protocol, decision.ip.text, interfaceName);
+        }
+        return;
+    }
+  }
+
+  #onSocketError(link: Link, protocol: L2Protocol, error: SocketError): void {
+    this.#onEvent({ type: 'socket-error', interfaceName: link.name, protocol, error });
+    if (!error.fatal) return;
+    // Dropped now; the next setInterfaces (the speaker's periodic rescan) reopens it.
+    if (protocol === 'arp') {
+      link.arp?.close();
+      link.arp = null;
+    } else {
+      this.#closeNdp(link);
+    }
+  }
+
+  #closeLink(link: Link): void {
+    link.arp?.close();
+    link.arp = null;
+    this.#closeNdp(link);
+    this.#links.delete(link.name);
+  }
+
+  /** Closing the socket drops its group memberships; forget them so a new socket joins again. */
+  #closeNdp(link: Link): void {
+    link.ndp?.close();
+    link.ndp = null;
+    for (const [key, membership] of this.#joined) if (membership.interfaceName === link.name) this.#joined.delete(key);
+  }
+
+  #startAnnouncing(ip: IPAddress, allowed: AllowedInterfaces): void {
+    this.#stopAnnouncing(ip.text);
+    const announcement: Announcement = { ip, allowed, takeoverAt: this.#now(), timer: undefined };
+    this.#announcements.set(ip.text, announcement);
+    if ((this.#policy.burstMs[0] ?? 0) === 0) this.#announce(announcement);
+    this.#scheduleNext(announcement, announcement.takeoverAt);
+  }
+
+  #restartAnnouncementsOn(interfaceName: string): void {
+    for (const [text, allowed] of this.#table) {
+      if (!allowsInterface(allowed, interfaceName)) continue;
+      const ip = parseIP(text);
+      if (ip.ok) this.#startAnnouncing(ip.value, allowed);
+    }
+  }
+
+  #stopAnnouncing(text: string): void {
+    const announcement = this.#announcements.get(text);
+    if (announcement === undefined) return;
+    if (announcement.timer !== undefined) this.#timers.clear(announcement.timer);
+    this.#announcements.delete(text);
+  }
+
+  #scheduleNext(announcement: Announcement, after: number): void {
+    const next = nextAnnouncement(this.#policy, announcement.takeoverAt, after);
+    if (next === null) {
+      announcement.timer = undefined;
+      return;
+    }
+    announcement.timer = this.#timers.set(() => {
+      if (this.#announcements.get(announcement.ip.text) !== announcement) return;
+      const now = this.#now();
+      this.#announce(announcement);
+      this.#scheduleNext(announcement, Math.max(now, next));
+    }, Math.max(0, next - this.#now()));
+  }
+
+  #announce({ ip, allowed }: Announcement): void {
+    for (const link of this.#links.values()) {
+      if (!allowsInterface(allowed, link.name)) continue;
+      const protocol: L2Protocol = ip.family === 4 ? 'arp' : 'ndp';
+      const socket = ip.family === 4 ? link.arp : link.ndp;
+      if (socket === null) continue;
+      const frames = ip.family === 4 ? buildGratuitousArp(ip, socket.mac) : [buildUnsolicitedAdvertisement(ip, socket.mac)];
+      let allSent = true;
+      for (const frame of frames) {
+        const sent = socket.send(frame);
+        if (!sent.ok) {
+          allSent = false;
+          this.#counters.sendFailed(protocol, sent.error, link.name);
+        }
+      }
+      if (allSent) this.#counters.gratuitousSent(protocol, ip.text, link.name);
+    }
+  }
+
+  /** Joins the solicited-node group of every owned IPv6 address on every NDP link allowed for it; leaves the rest. */
+  #syncMulticast(): void {
+    const wanted = new Map<string, { group: IPAddress; interfaceName: string }>();
+    for (const [text, allowed] of this.#table) {
+      if (!text.includes(':')) continue;
+      const ip = parseIP(text);
+      if (!ip.ok) continue;
+      const group = solicitedNodeMulticast(ip.value);
+      for (const link of this.#links.values()) {
+        if (link.ndp !== null && allowsInterface(allowed, link.name)) wanted.set(`${group.text}%${link.name}`, { group, interfaceName: link.name });
+      }
+    }
+    for (const [key, membership] of this.#joined) {
+      if (wanted.has(key)) continue;
+      this.#joined.delete(key);
+      this.#membership('leave', membership.group, membership.interfaceName);
+    }
+    for (const [key, membership] of wanted) {
+      if (this.#joined.has(key)) continue;
+      this.#joined.set(key, membership);
+      this.#membership('join', membership.group, membership.interfaceName);
+    }
+  }
+
+  #membership(op: 'join' | 'leave', group: IPAddress, interfaceName: string): void {
+    // A closed socket has already dropped its memberships with its fds.
+    const socket = this.#links.get(interfaceName)?.ndp;
+    if (socket == null) return;
+    // The kernel join programs the NIC filter and sends MLD reports; the
+    // link-layer membership keeps the NIC filter right even where the kernel
+    // join fails (IPv6 disabled on the interface).
+    const mac = multicastMacFor(group);
+    const results = op === 'join' ? [socket.joinGroup(group), socket.addMembership(mac)] : [socket.leaveGroup(group), socket.dropMembership(mac)];
+    for (const result of results) {
+      if (!result.ok) this.#onEvent({ type: 'multicast-error', interfaceName, group: group.text, op, code: result.error });
+    }
+  }
+}

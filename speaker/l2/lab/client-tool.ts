@@ -1,0 +1,123 @@
+// Lab helper for the client namespace, built on the same packet-socket addon:
+//   client-tool.ts send <interface> <hex frame>...      send raw frames, then exit
+//   client-tool.ts arp-latency <interface> <target IPv4> <requests/s> <seconds>
+//       send ARP requests for the target at the given rate, time each reply,
+//       print one JSON line with the latency percentiles (microseconds):
+//       `kernel*` from the send call to the reply's kernel receive timestamp
+//       (SO_TIMESTAMPNS), which leaves out this tool's own event-loop delays;
+//       `js*` to when this tool's callback saw the reply.
+import { ipFromValue, parseIP } from '../../../shared/net/index.ts';
+import { decodeArpFrame, encodeArpFrame } from '../arp.ts';
+import { BROADCAST_MAC, ETHERTYPE_ARP, macEquals, type MacAddress } from '../ethernet.ts';
+import { openPacketSocket } from '../packet-socket.ts';
+
+const [command, interfaceName, ...rest] = process.argv.slice(2);
+if (interfaceName === undefined) throw new Error('usage: client-tool.ts send|arp-latency <interface> ...');
+
+if (command === 'send') {
+  const socket = openPacketSocket({ interfaceName, etherType: ETHERTYPE_ARP, onFrame: () => {}, onError: () => {} });
+  if (!socket.ok) throw new Error(socket.error.message);
+  for (const frame of rest) {
+    const sent = socket.value.send(Buffer.from(frame, 'hex'));
+    if (!sent.ok) throw new Error(`send: ${sent.error}`);
+  }
+  socket.value.close();
+} else if (command === 'arp-latency') {
+  const [targetText = '', rateText = '5000', secondsText = '5'] = rest;
+  const target = parseIP(targetText);
+  if (!target.ok) throw new Error(target.error);
+  const rate = Number(rateText);
+  const seconds = Number(secondsText);
+  // Each request carries a different sender IP from 198.51.100.0/24, which the
+  // reply echoes as its target IP: that pairs replies with requests.
+  const slots = 250;
+  const sentAt = new Array<bigint | undefined>(slots).fill(undefined);
+  const sentAtRealtimeNs = new Array<bigint>(slots).fill(0n);
+  const latenciesUs: number[] = [];
+  const kernelLatenciesUs: number[] = [];
+  const realtimeNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+  let sent = 0;
+  let unmatched = 0;
+  let ourMac: MacAddress = new Uint8Array(6);
+  const socket = openPacketSocket({
+    interfaceName,
+    etherType: ETHERTYPE_ARP,
+    timestamps: true,
+    onFrame: (frame, _packetType, receivedAtNs) => {
+      const now = process.hrtime.bigint();
+      const decoded = decodeArpFrame(frame);
+      if (!decoded.ok || decoded.value.arp.operation !== 'reply' || decoded.value.arp.senderIP.value !== target.value.value) return;
+      // Gratuitous replies (target MAC broadcast) answer nobody's request.
+      if (!macEquals(decoded.value.arp.targetMac, ourMac)) return;
+      const slot = Number(decoded.value.arp.targetIP.value & 0xffn) - 1;
+      const at = sentAt[slot];
+      if (at === undefined) {
+        unmatched++;
+        return;
+      }
+      sentAt[slot] = undefined;
+      latenciesUs.push(Number(now - at) / 1000);
+      if (receivedAtNs !== undefined) kernelLatenciesUs.push(Number(receivedAtNs - sentAtRealtimeNs[slot]!) / 1000);
+    },
+    onError: (e) => process.stderr.write(`${e.message}\n`),
+  });
+  if (!socket.ok) throw new Error(socket.error.message);
+  ourMac = socket.value.mac;
+  const frames = Array.from({ length: slots }, (_, i) =>
+    encodeArpFrame({
+      ethernet: { destination: BROADCAST_MAC, source: ourMac, etherType: ETHERTYPE_ARP },
+      arp: {
+        operation: 'request',
+        senderMac: ourMac,
+        senderIP: ipFromValue(4, (198n << 24n) | (51n << 16n) | (100n << 8n) | BigInt(i + 1)),
+        targetMac: new Uint8Array(6),
+        targetIP: target.value,
+      },
+    }),
+  );
+  const start = process.hrtime.bigint();
+  const total = Math.round(rate * seconds);
+  let overwritten = 0;
+  const timer = setInterval(() => {
+    const elapsedS = Number(process.hrtime.bigint() - start) / 1e9;
+    const due = Math.min(total, Math.floor(elapsedS * rate));
+    while (sent < due) {
+      const slot = sent % slots;
+      if (sentAt[slot] !== undefined) overwritten++;
+      sentAt[slot] = process.hrtime.bigint();
+      sentAtRealtimeNs[slot] = realtimeNs();
+      const result = socket.value.send(frames[slot]!);
+      if (!result.ok) throw new Error(`send: ${result.error}`);
+      sent++;
+    }
+    if (sent >= total) {
+      clearInterval(timer);
+      setTimeout(() => {
+        socket.value.close();
+        const sorted = latenciesUs.sort((a, b) => a - b);
+        const kernel = kernelLatenciesUs.sort((a, b) => a - b);
+        const at = (values: number[], p: number): number => Math.round(values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN);
+        const durationS = Number(process.hrtime.bigint() - start) / 1e9 - 0.2;
+        process.stdout.write(
+          `${JSON.stringify({
+            sent,
+            answered: sorted.length,
+            lost: sent - sorted.length,
+            overwritten,
+            unmatched,
+            ratePerS: Math.round(sent / durationS),
+            kernelP50Us: at(kernel, 50),
+            kernelP99Us: at(kernel, 99),
+            kernelP999Us: at(kernel, 99.9),
+            kernelMaxUs: Math.round(kernel.at(-1) ?? NaN),
+            jsP50Us: at(sorted, 50),
+            jsP99Us: at(sorted, 99),
+            jsMaxUs: Math.round(sorted.at(-1) ?? NaN),
+          })}\n`,
+        );
+      }, 200);
+    }
+  }, 1);
+} else {
+  throw new Error(`unknown command ${command}`);
+}
