@@ -54,6 +54,8 @@ export interface IPAddressPoolStatus {
   assignedIPv6?: number;
   availableIPv4?: number;
   availableIPv6?: number;
+  /** Exact, as text: a /64 has more free addresses than a JSON number holds exactly. */
+  availableIPv6Text?: string;
   conditions?: Condition[];
 }
 
