@@ -1,0 +1,86 @@
+// The controller's command line (docs: README, deploy/): every flag can also
+// come from the environment as BALLAST_<FLAG_IN_UPPER_SNAKE_CASE>.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { parseLogLevel, type LogLevel } from '../shared/observability/index.ts';
+import { err, ok, type Result } from '../shared/result.ts';
+
+export interface ControllerFlags {
+  kubeconfig: string | undefined;
+  namespace: string;
+  loadBalancerClass: string | undefined;
+  leaderElect: boolean;
+  leaseName: string;
+  instance: string;
+  metricsBindAddress: string;
+  webhookEnabled: boolean;
+  webhookBindAddress: string;
+  webhookCertDir: string;
+  logLevel: LogLevel;
+}
+
+const OPTIONS = {
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string' },
+  'load-balancer-class': { type: 'string' },
+  'leader-elect': { type: 'string' },
+  'lease-name': { type: 'string' },
+  instance: { type: 'string' },
+  'metrics-bind-address': { type: 'string' },
+  'webhook-enabled': { type: 'string' },
+  'webhook-bind-address': { type: 'string' },
+  'webhook-cert-dir': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+/** A flag's value: the command line first, then BALLAST_<NAME>, then the default. */
+export function flagValue(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = values[name];
+  if (typeof v === 'string') return v;
+  return env[`BALLAST_${name.toUpperCase().replace(/-/g, '_')}`];
+}
+
+export function parseBool(name: string, raw: string | undefined, fallback: boolean): Result<boolean, string> {
+  if (raw === undefined || raw === '') return ok(fallback);
+  if (/^(true|1|yes)$/i.test(raw)) return ok(true);
+  if (/^(false|0|no)$/i.test(raw)) return ok(false);
+  return err(`--${name}: "${raw}" is not true or false`);
+}
+
+export function parseControllerFlags(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Result<ControllerFlags, string> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    return err((e as Error).message);
+  }
+  const get = (name: keyof typeof OPTIONS): string | undefined => flagValue(values, env, name);
+  const leaderElect = parseBool('leader-elect', get('leader-elect'), true);
+  if (!leaderElect.ok) return leaderElect;
+  const webhookEnabled = parseBool('webhook-enabled', get('webhook-enabled'), true);
+  if (!webhookEnabled.ok) return webhookEnabled;
+  const logLevel = parseLogLevel(get('log-level') ?? 'info', {});
+  if (!logLevel.ok) return logLevel;
+  return ok({
+    kubeconfig: get('kubeconfig') || undefined,
+    namespace: get('namespace') || env.POD_NAMESPACE || 'ballast-system',
+    loadBalancerClass: get('load-balancer-class') || undefined,
+    leaderElect: leaderElect.value,
+    leaseName: get('lease-name') || 'ballast-controller',
+    instance: get('instance') || env.POD_NAME || hostname(),
+    metricsBindAddress: get('metrics-bind-address') || ':7472',
+    webhookEnabled: webhookEnabled.value,
+    webhookBindAddress: get('webhook-bind-address') || ':9443',
+    webhookCertDir: get('webhook-cert-dir') || '/tmp/ballast-webhook-certs',
+    logLevel: logLevel.value,
+  });
+}
+
+/** ":7472" → all addresses; "127.0.0.1:0" → loopback, a free port. */
+export function parseBindAddress(flag: string, raw: string): Result<{ host: string; port: number }, string> {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(raw);
+  if (!m) return err(`--${flag}: "${raw}" is not host:port (":7472" for every address)`);
+  const port = Number(m[3]);
+  if (port > 65535) return err(`--${flag}: port ${port} is out of range`);
+  return ok({ host: m[1] ?? (m[2] || '::'), port });
+}

@@ -1,0 +1,220 @@
+// The controller's shell: informers on Services, Namespaces and pools feed
+// ControllerCore; its plans are written back (Service status, pool status and
+// finalizers, Events). Only the leader runs the core: a new term starts from
+// nothing and restores every assignment from Service status before it
+// allocates anything (so losing and regaining leadership is a restart).
+import type { KubeConfig, V1Namespace, V1Service } from '@kubernetes/client-node';
+import { POOL_FINALIZER, type IPAddressPool } from '../../shared/api/index.ts';
+import { createInformer, formatApiError, objectClient, RESOURCES, type EventRecorder, type Informer, type ObjectClient } from '../../shared/k8s/index.ts';
+import type { Labels } from '../../shared/labels/index.ts';
+import type { Logger } from '../../shared/observability/index.ts';
+import { err, ok, type Result } from '../../shared/result.ts';
+import { ControllerCore, serviceKeyOf, type PoolPlan, type ServicePlan } from '../core/index.ts';
+import type { ControllerMetrics } from './metrics.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ServiceControllerOptions {
+  kc: KubeConfig;
+  /** Where the pools live. */
+  namespace: string;
+  loadBalancerClass?: string;
+  events: EventRecorder;
+  metrics: ControllerMetrics;
+  log: Logger;
+  /** Pool status is rewritten at most this often while Services churn (default 500 ms). */
+  poolStatusDelayMs?: number;
+}
+
+const POOLS = 'pools';
+const POOL_STATUS = 'pool-status';
+const svcItem = (key: string): string => `svc:${key}`;
+
+export class ServiceController {
+  readonly services: Informer<V1Service>;
+  readonly namespaces: Informer<V1Namespace>;
+  readonly pools: Informer<IPAddressPool>;
+  readonly #opts: ServiceControllerOptions;
+  readonly #serviceApi: ObjectClient<V1Service>;
+  readonly #poolApi: ObjectClient<IPAddressPool>;
+  /** The leader's term, while leading. */
+  #term: { core: ControllerCore; queue: WorkQueue } | undefined;
+  /** The Service as our last status write returned it, until the watch brings it back: the cache may be older. */
+  readonly #pendingStatus = new Map<string, V1Service>();
+
+  constructor(opts: ServiceControllerOptions) {
+    this.#opts = opts;
+    const log = opts.log;
+    this.#serviceApi = objectClient(opts.kc, RESOURCES.service);
+    this.#poolApi = objectClient(opts.kc, RESOURCES.ipAddressPool);
+    this.services = createInformer(opts.kc, RESOURCES.service, {
+      logger: log,
+      onAdd: (s) => this.#enqueue(svcItem(serviceKeyOf(s))),
+      onUpdate: (s) => {
+        // Any newer view of the Service (usually our own write coming back) replaces what we wrote.
+        this.#pendingStatus.delete(serviceKeyOf(s));
+        this.#enqueue(svcItem(serviceKeyOf(s)));
+      },
+      onDelete: (s) => {
+        this.#pendingStatus.delete(serviceKeyOf(s));
+        this.#enqueue(svcItem(serviceKeyOf(s)));
+      },
+    });
+    this.namespaces = createInformer(opts.kc, RESOURCES.namespace, {
+      logger: log,
+      // Namespace labels feed serviceAllocation.namespaceSelectors.
+      onUpdate: (ns, old) => {
+        if (JSON.stringify(ns.metadata?.labels ?? {}) !== JSON.stringify(old.metadata?.labels ?? {})) this.#enqueueNamespace(ns.metadata?.name ?? '');
+      },
+    });
+    this.pools = createInformer(opts.kc, RESOURCES.ipAddressPool, {
+      namespace: opts.namespace,
+      logger: log,
+      onAdd: () => this.#enqueue(POOLS),
+      onUpdate: () => this.#enqueue(POOLS),
+      onDelete: () => this.#enqueue(POOLS),
+    });
+  }
+
+  /** Starts the informers (every replica keeps them warm, so a new leader starts at once). */
+  start(): void {
+    this.services.start();
+    this.namespaces.start();
+    this.pools.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#term?.queue.close();
+    await Promise.all([this.services.stop(), this.namespaces.stop(), this.pools.stop()]);
+  }
+
+  /** Informers synced: for /readyz of every replica. */
+  readiness(): Result<void, string> {
+    for (const inf of [this.services, this.namespaces, this.pools]) {
+      const r = inf.readiness();
+      if (!r.ok) return err(`${inf.resource.kind}: ${r.error}`);
+    }
+    return ok(undefined);
+  }
+
+  /** One leadership term: restore, then process changes until signal aborts. */
+  async lead(signal: AbortSignal): Promise<void> {
+    const log = this.#opts.log;
+    await Promise.all([this.services.synced, this.namespaces.synced, this.pools.synced]);
+    if (signal.aborted) return;
+    const core = new ControllerCore({ loadBalancerClass: this.#opts.loadBalancerClass });
+    const queue = new WorkQueue();
+    core.updatePools([...this.pools.cache.values()]);
+    const services = [...this.services.cache.values()];
+    const restored = core.restore(services, (ns) => this.#namespaceLabels(ns));
+    log.info({ restored: restored.restored, failed: restored.failed.length, pools: this.pools.cache.size }, 'restored assignments from Service status');
+    for (const f of restored.failed) log.warn({ service: f.key }, f.message);
+    this.#term = { core, queue };
+    for (const s of services) queue.add(svcItem(serviceKeyOf(s)));
+    queue.add(POOL_STATUS);
+    try {
+      await queue.run((item) => this.#process(core, queue, item), signal, (item, e) => log.error({ item, err: e }, 'sync failed'));
+    } finally {
+      queue.close();
+      this.#term = undefined;
+      this.#pendingStatus.clear();
+    }
+  }
+
+  #enqueue(item: string): void {
+    this.#term?.queue.add(item);
+  }
+
+  #enqueueNamespace(ns: string): void {
+    for (const s of this.services.cache.values()) if (s.metadata?.namespace === ns) this.#enqueue(svcItem(serviceKeyOf(s)));
+  }
+
+  #namespaceLabels(ns: string): Labels {
+    return this.namespaces.cache.get(ns)?.metadata?.labels ?? {};
+  }
+
+  async #process(core: ControllerCore, queue: WorkQueue, item: string): Promise<boolean> {
+    if (item === POOLS) {
+      for (const key of core.updatePools([...this.pools.cache.values()])) queue.add(svcItem(key));
+      queue.add(POOL_STATUS);
+      return true;
+    }
+    if (item === POOL_STATUS) return this.#writePools(core.poolPlans(new Date()));
+    const key = item.slice(4);
+    const pending = this.#pendingStatus.get(key);
+    const svc = this.services.cache.has(key) ? (pending ?? this.services.cache.get(key)) : undefined;
+    const plan = core.syncService(key, svc, this.#namespaceLabels(key.split('/')[0] ?? ''));
+    const done = svc ? await this.#writeService(svc, plan) : true;
+    queue.addAfter(POOL_STATUS, this.#opts.poolStatusDelayMs ?? 500);
+    return done;
+  }
+
+  async #writeService(svc: V1Service, plan: ServicePlan): Promise<boolean> {
+    const { events, metrics, log } = this.#opts;
+    for (const e of plan.events) {
+      if (e.type === 'Warning') {
+        events.warning(svc, e.reason as Capitalize<string>, e.message);
+        if (e.reason === 'AllocationFailed') metrics.allocationFailures.inc({ reason: e.reason });
+      } else events.normal(svc, e.reason as Capitalize<string>, e.message);
+      log.info({ service: plan.key, reason: e.reason }, e.message);
+    }
+    if (plan.ingress === undefined) return true;
+    const ref = { namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '' };
+    // A merge patch replaces the whole ingress list; null removes it.
+    const written = await this.#serviceApi.patchStatus(ref, { loadBalancer: { ingress: plan.ingress.length ? plan.ingress.map((i) => ({ ...i })) : null } } as never);
+    if (!written.ok) {
+      if (written.error.code === 404) return true; // deleted meanwhile
+      metrics.statusWrites.inc({ kind: 'service', result: 'error' });
+      log.warn({ service: plan.key, err: formatApiError(written.error) }, 'writing Service status failed; will retry');
+      return false;
+    }
+    metrics.statusWrites.inc({ kind: 'service', result: 'ok' });
+    metrics.allocations.inc({ result: plan.ingress.length ? 'assigned' : 'cleared' });
+    this.#pendingStatus.set(plan.key, written.value);
+    return true;
+  }
+
+  async #writePools(plans: readonly PoolPlan[]): Promise<boolean> {
+    const { events, metrics, log, namespace } = this.#opts;
+    let allDone = true;
+    for (const plan of plans) {
+      const ref = { namespace: plan.namespace || namespace, name: plan.name };
+      const cached = this.pools.cache.get(`${ref.namespace}/${ref.name}`);
+      if (!cached) continue;
+      for (const e of plan.events) events.warning(cached, e.reason as Capitalize<string>, e.message);
+      if (plan.status) {
+        const r = await this.#poolApi.patchStatus(ref, plan.status);
+        metrics.statusWrites.inc({ kind: 'pool', result: r.ok ? 'ok' : 'error' });
+        if (!r.ok && r.error.code !== 404) {
+          log.warn({ pool: plan.name, err: formatApiError(r.error) }, 'writing pool status failed; will retry');
+          allDone = false;
+        }
+      }
+      if (plan.finalizer) {
+        const current = cached.metadata.finalizers ?? [];
+        const finalizers = plan.finalizer === 'add' ? [...current, POOL_FINALIZER] : current.filter((f) => f !== POOL_FINALIZER);
+        // resourceVersion makes the merge patch conditional: another writer's finalizer is never lost.
+        const r = await this.#poolApi.patch(ref, { metadata: { finalizers, resourceVersion: cached.metadata.resourceVersion } });
+        if (!r.ok && r.error.code !== 404) {
+          log.warn({ pool: plan.name, err: formatApiError(r.error) }, `${plan.finalizer === 'add' ? 'adding' : 'removing'} the pool finalizer failed; will retry`);
+          allDone = false;
+        } else if (r.ok && plan.finalizer === 'remove') log.info({ pool: plan.name }, 'no Service uses the deleted pool any more: finalizer removed');
+      }
+    }
+    this.#updateUsageMetrics();
+    return allDone;
+  }
+
+  #updateUsageMetrics(): void {
+    const core = this.#term?.core;
+    if (!core) return;
+    const { addressesInUse, addressesFree } = this.#opts.metrics;
+    addressesInUse.reset();
+    addressesFree.reset();
+    for (const { pool, usage } of core.usage()) {
+      for (const [family, u] of [['IPv4', usage.ipv4], ['IPv6', usage.ipv6]] as const) {
+        addressesInUse.set({ pool, family }, Number(u.assigned));
+        addressesFree.set({ pool, family }, Number(u.available));
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { WorkQueue } from './work-queue.ts';
+
+const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('WorkQueue', () => {
+  it('processes a key queued many times once, in first-queued order', async () => {
+    const q = new WorkQueue();
+    const seen: string[] = [];
+    ['a', 'b', 'a', 'c', 'b'].forEach((k) => q.add(k));
+    const ac = new AbortController();
+    const running = q.run(async (k) => (seen.push(k), true), ac.signal);
+    await tick(5);
+    ac.abort();
+    await running;
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
+  it('runs a key again when it is re-queued while being processed', async () => {
+    const q = new WorkQueue();
+    const seen: string[] = [];
+    q.add('a');
+    const ac = new AbortController();
+    const running = q.run(async (k) => {
+      seen.push(k);
+      if (seen.length === 1) q.add('a');
+      return true;
+    }, ac.signal);
+    await tick(5);
+    ac.abort();
+    await running;
+    expect(seen).toEqual(['a', 'a']);
+  });
+
+  it('retries a failing key with growing delays and forgets the failures after a success', async () => {
+    const q = new WorkQueue({ retryDelayMs: 10, maxRetryDelayMs: 40 });
+    const at: number[] = [];
+    const t0 = Date.now();
+    q.add('k');
+    const ac = new AbortController();
+    const running = q.run(async () => (at.push(Date.now() - t0), at.length >= 4), ac.signal);
+    await tick(150);
+    ac.abort();
+    await running;
+    expect(at.length).toBe(4);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(9);
+    expect(gaps[1]).toBeGreaterThanOrEqual(19);
+    expect(gaps[2]).toBeGreaterThanOrEqual(39);
+  });
+
+  it('debounces delayed adds of one key', async () => {
+    const q = new WorkQueue();
+    let runs = 0;
+    q.addAfter('p', 10);
+    q.addAfter('p', 10);
+    const ac = new AbortController();
+    const running = q.run(async () => (runs++, true), ac.signal);
+    await tick(40);
+    ac.abort();
+    await running;
+    expect(runs).toBe(1);
+  });
+});
