@@ -7,3 +7,4 @@ export { objectClient, type ObjectClient, type ObjectList, type ListOptions, typ
 export type { PatchType } from './rest.ts';
 export type { BackoffOptions } from './backoff.ts';
 export { createInformer, type Informer, type InformerHandlers, type InformerOptions, type ObjectCache } from './informer.ts';
+export { createEventRecorder, type EventRecorder, type EventRecorderOptions, type EventReason, type EventStats, type EventType } from './events.ts';
