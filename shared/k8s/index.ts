@@ -8,3 +8,4 @@ export type { PatchType } from './rest.ts';
 export type { BackoffOptions } from './backoff.ts';
 export { createInformer, type Informer, type InformerHandlers, type InformerOptions, type ObjectCache } from './informer.ts';
 export { createEventRecorder, type EventRecorder, type EventRecorderOptions, type EventReason, type EventStats, type EventType } from './events.ts';
+export { createLeaderElector, type LeaderElector, type LeaderElectionOptions } from './leader.ts';

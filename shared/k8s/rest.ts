@@ -56,7 +56,7 @@ export class RestClient {
       ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
       ctx.setBody(JSON.stringify(opts.body));
     }
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs);
+    const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(opts.timeoutMs ?? this.timeoutMs)));
     ctx.setSignal(opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout);
     try {
       // Headers (tokens rotate) are applied every time; the TLS agent is kept.
