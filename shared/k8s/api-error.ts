@@ -72,7 +72,10 @@ function parseStatus(body: unknown): StatusBody | undefined {
 export function toApiError(e: unknown): ApiError {
   if (e !== null && typeof e === 'object') {
     const x = e as { code?: unknown; statusCode?: unknown; body?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-    const httpCode = typeof x.code === 'number' ? x.code : typeof x.statusCode === 'number' ? x.statusCode : undefined;
+    // Before looking at `code`: a DOMException has a numeric legacy code too (23 for TimeoutError).
+    if (x.name === 'TimeoutError') return { code: undefined, reason: 'Timeout', message: firstLine(x.message) || 'timed out' };
+    if (x.name === 'AbortError') return { code: undefined, reason: 'Aborted', message: firstLine(x.message) || 'aborted' };
+    const httpCode = isHttpStatus(x.code) ? x.code : isHttpStatus(x.statusCode) ? x.statusCode : undefined;
     if (httpCode !== undefined) {
       const status = parseStatus(x.body);
       return {
@@ -81,8 +84,6 @@ export function toApiError(e: unknown): ApiError {
         message: status?.message || (typeof x.body === 'string' && x.body.trim()) || firstLine(x.message) || `HTTP ${httpCode}`,
       };
     }
-    if (x.name === 'TimeoutError') return { code: undefined, reason: 'Timeout', message: firstLine(x.message) || 'timed out' };
-    if (x.name === 'AbortError') return { code: undefined, reason: 'Aborted', message: firstLine(x.message) || 'aborted' };
     // undici's fetch wraps the socket error: TypeError('fetch failed', { cause: Error{ code: 'ECONNREFUSED' } }).
     const cause = x.cause as { code?: unknown; message?: unknown } | undefined;
     if (cause && typeof cause === 'object') {
@@ -93,6 +94,10 @@ export function toApiError(e: unknown): ApiError {
     if (typeof x.message === 'string') return { code: undefined, reason: 'Error', message: firstLine(x.message) };
   }
   return { code: undefined, reason: 'Error', message: String(e) };
+}
+
+function isHttpStatus(c: unknown): c is number {
+  return typeof c === 'number' && Number.isInteger(c) && c >= 100 && c <= 599;
 }
 
 function firstLine(m: unknown): string {
