@@ -1,6 +1,7 @@
 // What went wrong with an API call, as a value: the API server's own Status
 // (code, reason, message) when it answered, the transport failure when it did not.
 
+/** A failed API call: what the API server said, or why it said nothing. */
 export interface ApiError {
   /** HTTP status the API server answered with; undefined when no answer came (refused, reset, timed out). */
   readonly code: number | undefined;

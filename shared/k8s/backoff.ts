@@ -1,6 +1,7 @@
 // Capped exponential backoff with downward jitter (never longer than the cap,
 // so "how long can a broken watch stay broken" has one answer: maxMs).
 
+/** Restart delays: initialMs, doubling (factor) up to maxMs, each shortened by up to jitter. */
 export interface BackoffOptions {
   /** First delay (default 500 ms). */
   initialMs?: number;
@@ -12,6 +13,7 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
+/** Delays for successive failures; reset() after a success. */
 export class Backoff {
   private readonly initialMs: number;
   private readonly maxMs: number;

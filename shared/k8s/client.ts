@@ -9,6 +9,7 @@ import { collectionPath, objectPath, type ApiObject, type ObjectRef, type Resour
 /** The status type of an object type (`IPAddressPoolStatus` for `IPAddressPool`). */
 export type StatusOf<T> = T extends { status?: infer S } ? NonNullable<S> : never;
 
+/** What to list: a namespace (else all) and label/field selectors. */
 export interface ListOptions {
   /** Only this namespace; all namespaces when omitted (namespaced resources). */
   namespace?: string;
@@ -16,17 +17,20 @@ export interface ListOptions {
   fieldSelector?: string;
 }
 
+/** A complete list and the resourceVersion it was read at. */
 export interface ObjectList<T> {
   readonly items: T[];
   /** The collection's resourceVersion: a watch from here misses nothing. */
   readonly resourceVersion: string;
 }
 
+/** Per-call deadline (default 30 s) and cancellation. */
 export interface CallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
+/** Typed CRUD on one resource; every failure is an ApiError value, never a throw. */
 export interface ObjectClient<T extends ApiObject> {
   readonly resource: Resource<T>;
   /** Every matching object (paged by 500), each stamped with apiVersion and kind. */

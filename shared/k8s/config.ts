@@ -8,6 +8,7 @@ import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { err, ok, type Result } from '../result.ts';
 
+/** Where loadKubeConfig may look (defaults: process.env, the real service-account directory). */
 export interface KubeConfigSources {
   /** The --kubeconfig flag, if given: this file and nothing else. */
   kubeconfig?: string | undefined;
@@ -17,6 +18,7 @@ export interface KubeConfigSources {
   inClusterPathPrefix?: string;
 }
 
+/** A usable client configuration and where it came from. */
 export interface LoadedKubeConfig {
   readonly kubeConfig: KubeConfig;
   /** Where it came from, for the startup log line: a file path or `in-cluster`. */

@@ -6,6 +6,7 @@
 // count stays exact while the write rate stays bounded.
 import { TokenBucket } from './token-bucket.ts';
 
+/** How long repeats aggregate, how many events are remembered, how many new ones an object may have. */
 export interface AggregatorOptions {
   /** A repeat within this long of the previous occurrence bumps the same Event (default 10 min). */
   windowMs?: number;
@@ -31,11 +32,13 @@ export interface AggregatedEvent {
   name: string | undefined;
 }
 
+/** What became of one occurrence: a new Event, a repeat of one, or dropped by the per-object limit. */
 export type Observation =
   | { readonly kind: 'new'; readonly entry: AggregatedEvent }
   | { readonly kind: 'repeat'; readonly entry: AggregatedEvent }
   | { readonly kind: 'dropped' };
 
+/** Remembers recent distinct events (bounded, least recently seen first out) and classifies each occurrence. */
 export class EventAggregator {
   private readonly windowMs: number;
   private readonly maxEntries: number;

@@ -19,10 +19,12 @@ import { EventAggregator, type AggregatedEvent, type AggregatorOptions } from '.
 import { RESOURCES, type ApiObject } from './resources.ts';
 import { TokenBucket } from './token-bucket.ts';
 
+/** Normal for decisions taken, Warning for what a person should look at. */
 export type EventType = 'Normal' | 'Warning';
 /** CamelCase, fixed per kind of decision (`IPAllocated`, `AllocationFailed`); the type makes callers pass a capitalised literal. */
 export type EventReason = Capitalize<string>;
 
+/** Who reports, and the limits that keep a hot loop from flooding the API server. */
 export interface EventRecorderOptions extends AggregatorOptions {
   /** Who reports (`ballast-controller`, `ballast-speaker`): the "From" column of kubectl describe. */
   component: string;
@@ -37,6 +39,7 @@ export interface EventRecorderOptions extends AggregatorOptions {
   maxPending?: number;
 }
 
+/** Counters since the recorder was created (for metrics and tests). */
 export interface EventStats {
   /** Event objects created. */
   readonly created: number;
@@ -48,6 +51,7 @@ export interface EventStats {
   readonly failed: number;
 }
 
+/** Records Events about objects; never throws, never waits for the API server. */
 export interface EventRecorder {
   /** Records a Normal event about obj (an object read from the API: it needs apiVersion, kind, name and uid). */
   normal(obj: ApiObject, reason: EventReason, message: string): void;

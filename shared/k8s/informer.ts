@@ -21,6 +21,7 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import { objectClient, type ObjectClient } from './client.ts';
 import { collectionPath, objectKey, type ApiObject, type Resource } from './resources.ts';
 
+/** Typed callbacks; they run synchronously in event order and must not mutate what they get. */
 export interface InformerHandlers<T> {
   onAdd?: (obj: T) => void;
   /** old is the object as the cache held it before. */
@@ -29,6 +30,7 @@ export interface InformerHandlers<T> {
   onDelete?: (obj: T) => void;
 }
 
+/** What to watch and how to retry; handlers are given here so none misses the first list. */
 export interface InformerOptions<T> extends InformerHandlers<T> {
   /** Only this namespace (namespaced resources); all when omitted. */
   namespace?: string;
@@ -48,6 +50,7 @@ export interface ObjectCache<T> {
   readonly size: number;
 }
 
+/** A list+watch cache of one resource that restarts itself and keeps its content while the API server is away. */
 export interface Informer<T> {
   readonly resource: Resource<T & ApiObject>;
   readonly cache: ObjectCache<T>;
@@ -269,6 +272,7 @@ class RestartingInformer<T extends ApiObject> implements Informer<T> {
   }
 
   private added(obj: T): void {
+    if (this.state === 'stopped') return; // a list that was in flight when stop() came
     const key = objectKey(this.stamp(obj));
     const old = this.objects.get(key);
     this.objects.set(key, obj);
@@ -277,6 +281,7 @@ class RestartingInformer<T extends ApiObject> implements Informer<T> {
   }
 
   private updated(obj: T): void {
+    if (this.state === 'stopped') return;
     const key = objectKey(this.stamp(obj));
     const old = this.objects.get(key) ?? obj;
     this.objects.set(key, obj);
@@ -284,6 +289,7 @@ class RestartingInformer<T extends ApiObject> implements Informer<T> {
   }
 
   private deleted(obj: T): void {
+    if (this.state === 'stopped') return;
     this.objects.delete(objectKey(obj));
     this.call('onDelete', () => this.handlers.onDelete?.(this.stamp(obj)));
   }

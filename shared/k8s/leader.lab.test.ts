@@ -113,7 +113,7 @@ describe('leader election on the shared control plane', () => {
     });
     processes.push(child);
     await waitFor('the child to lead', async () => (await holder(kc, ns, 'crash')) === 'child', { timeoutMs: 10_000 });
-    expect(readFileSync(child.logFile, 'utf8')).toContain('"event":"started"');
+    await waitFor('the child to report it leads', () => readFileSync(child.logFile, 'utf8').includes('"event":"started"'));
     const b = track(candidate(kc, ns, 'crash', 'b'));
     b.elector.start();
     await waitFor('b to see the child', () => b.elector.leader === 'child');

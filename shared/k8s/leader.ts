@@ -19,6 +19,7 @@ import { objectClient, type ObjectClient } from './client.ts';
 import { claimedSpec, decideLease, microTime, releasedSpec, type LeaseSpec, type ObservedLease } from './lease-record.ts';
 import { RESOURCES } from './resources.ts';
 
+/** The Lease, this candidate, the timings (client-go defaults 15/10/2 s) and the callbacks. */
 export interface LeaderElectionOptions {
   /** Where the Lease lives. */
   namespace: string;
@@ -40,6 +41,7 @@ export interface LeaderElectionOptions {
   logger?: Logger;
 }
 
+/** One candidate in a Lease election; at most one candidate in the cluster is leader at any time. */
 export interface LeaderElector {
   /** Starts campaigning (idempotent). */
   start(): void;

@@ -14,6 +14,7 @@ export interface LeaseSpec {
   leaseTransitions?: number;
 }
 
+/** A lease as read, and when (monotonic) this version was first seen. */
 export interface ObservedLease {
   readonly resourceVersion: string;
   readonly spec: LeaseSpec;
@@ -21,6 +22,7 @@ export interface ObservedLease {
   readonly observedAtMs: number;
 }
 
+/** Create the lease, write our claim to it, or wait until expiresAtMs. */
 export type LeaseDecision =
   | { readonly kind: 'create' }
   /** Write our identity: a renewal if we hold it, a takeover if it is free or expired. */

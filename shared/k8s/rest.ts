@@ -13,16 +13,20 @@ import * as k8s from '@kubernetes/client-node';
 import { err, ok, type Result } from '../result.ts';
 import { apiErrorFromResponse, toApiError, type ApiError } from './api-error.ts';
 
+/** The HTTP verbs the API server serves. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** The Content-Type that selects each kind of PATCH. */
 export const PATCH_CONTENT_TYPE = {
   merge: 'application/merge-patch+json',
   json: 'application/json-patch+json',
   strategic: 'application/strategic-merge-patch+json',
   apply: 'application/apply-patch+yaml',
 } as const;
+/** merge (RFC 7386), json (RFC 6902), strategic (built-in kinds only), apply (server-side apply). */
 export type PatchType = keyof typeof PATCH_CONTENT_TYPE;
 
+/** Query, JSON body, content type and deadline of one request. */
 export interface RequestOptions {
   query?: Readonly<Record<string, string | number | boolean | undefined>>;
   body?: unknown;
@@ -34,6 +38,7 @@ export interface RequestOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** JSON requests to the API server of one KubeConfig; answers are Results. */
 export class RestClient {
   readonly kubeConfig: k8s.KubeConfig;
   private readonly http = new k8s.IsomorphicFetchHttpLibrary();

@@ -1,6 +1,7 @@
 // A token bucket on a clock the caller passes in: `capacity` writes at once,
 // then `perSecond` on average.
 
+/** Allows `capacity` actions at once, then `perSecond` on average. */
 export class TokenBucket {
   private readonly capacity: number;
   private readonly perMs: number;

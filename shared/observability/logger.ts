@@ -3,9 +3,12 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { err, ok, type Result } from '../result.ts';
 
+/** A pino logger; child({ component }) for a part of the process. */
 export type Logger = PinoLogger;
 
+/** Accepted log levels, most severe first. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const isLogLevel = (s: string): s is LogLevel => (LOG_LEVELS as readonly string[]).includes(s);
@@ -17,6 +20,7 @@ export function parseLogLevel(flag: string | undefined, env: NodeJS.ProcessEnv =
   return isLogLevel(level) ? ok(level) : err(`${source} ${JSON.stringify(value)} is not a log level (one of ${LOG_LEVELS.join(', ')})`);
 }
 
+/** The component name on every line, the level, and (for tests) where lines go. */
 export interface LoggerOptions {
   /** The process's component, on every line (`ballast-controller`, `ballast-speaker`); children add their own fields. */
   component: string;

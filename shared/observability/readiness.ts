@@ -5,11 +5,13 @@ import { err, type Result } from '../result.ts';
 /** ok when ready; else err(why), in words a person reading /readyz understands. */
 export type ReadinessCheck = () => Result<void, string> | Promise<Result<void, string>>;
 
+/** One check's name and result. */
 export interface CheckOutcome {
   readonly name: string;
   readonly result: Result<void, string>;
 }
 
+/** The named checks behind /readyz; components add theirs as they start. */
 export class ReadinessChecks {
   private readonly checks = new Map<string, ReadinessCheck>();
 

@@ -96,13 +96,13 @@ describe('observability server', () => {
 
   it('close(): /readyz fails while draining, a request in flight finishes, then the port is closed', async () => {
     const checks = new ReadinessChecks();
-    let release!: () => void;
+    let release: (() => void) | undefined;
     checks.add('gate', () => new Promise((r) => (release = () => r(ok(undefined)))));
     const r = await startObservabilityServer({ host: '127.0.0.1', port: 0, registry: createMetricsRegistry(), readiness: checks, checkTimeoutMs: 5_000 });
     if (!r.ok) throw new Error(r.error);
     const s = r.value;
     const inFlight = get(`${s.url}/readyz`);
-    await new Promise((res) => setTimeout(res, 50));
+    while (!release) await new Promise((res) => setTimeout(res, 5)); // the request is being served
     const closeStarted = performance.now();
     const closed = s.close(2_000);
     release();

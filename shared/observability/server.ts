@@ -9,6 +9,7 @@ import { err, ok, type Result } from '../result.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { ReadinessChecks } from './readiness.ts';
 
+/** Where to listen and what to serve. */
 export interface ObservabilityServerOptions {
   /** Bind address: 0.0.0.0 / :: so the kubelet can probe, 127.0.0.1 for local only. */
   host: string;
@@ -21,6 +22,7 @@ export interface ObservabilityServerOptions {
   logger?: Logger;
 }
 
+/** A listening server; close() drains it. */
 export interface ObservabilityServer {
   readonly host: string;
   readonly port: number;
