@@ -13,8 +13,19 @@ export const PLURAL = {
   serviceL2Status: 'servicel2statuses',
 } as const;
 
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
 export interface ObjectMeta {
   name?: string;
+  /** Server picks the name from this prefix (ServiceL2Status objects are created as `l2-…`). */
+  generateName?: string;
   namespace?: string;
   uid?: string;
   resourceVersion?: string;
@@ -24,6 +35,7 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   finalizers?: string[];
+  ownerReferences?: OwnerReference[];
 }
 
 export interface Condition {

@@ -1,0 +1,223 @@
+// Informers against a real API server: the initial list, the watch, selectors,
+// custom resources, and what happens when the API server goes away and comes back.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { ControlPlane, kubeConfigFromHandle, uniqueName, waitFor } from '../../test/lab/index.ts';
+import { createLogger } from '../observability/index.ts';
+import { createInformer, defineResource, objectClient, RESOURCES, type Informer, type ObjectClient } from './index.ts';
+
+const configMaps = defineResource<V1ConfigMap>('v1', 'ConfigMap', 'configmaps', true);
+
+interface Seen {
+  added: string[];
+  updated: Array<{ name: string; oldData: string | undefined; newData: string | undefined }>;
+  deleted: string[];
+}
+
+function recorder(): Seen & { handlers: Parameters<typeof createInformer<V1ConfigMap>>[2] } {
+  const seen: Seen = { added: [], updated: [], deleted: [] };
+  return {
+    ...seen,
+    handlers: {
+      onAdd: (o) => seen.added.push(o.metadata!.name!),
+      onUpdate: (o, old) => seen.updated.push({ name: o.metadata!.name!, oldData: old.data?.v, newData: o.data?.v }),
+      onDelete: (o) => seen.deleted.push(o.metadata!.name!),
+    },
+    get added() {
+      return seen.added;
+    },
+    get updated() {
+      return seen.updated;
+    },
+    get deleted() {
+      return seen.deleted;
+    },
+  };
+}
+
+const cm = (namespace: string, name: string, v: string, labels: Record<string, string> = {}): V1ConfigMap => ({
+  metadata: { namespace, name, labels },
+  data: { v },
+});
+
+async function must<T>(p: Promise<{ ok: true; value: T } | { ok: false; error: { message: string } }>): Promise<T> {
+  const r = await p;
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
+describe('informer on the shared control plane', () => {
+  const kc = kubeConfigFromHandle(inject('controlPlane'));
+  const maps = objectClient(kc, configMaps);
+  const ns = uniqueName('informer');
+  const informers: Array<Informer<unknown>> = [];
+
+  beforeAll(async () => {
+    await must(objectClient(kc, RESOURCES.namespace).create({ metadata: { name: ns } }));
+  });
+  afterAll(async () => {
+    await Promise.all(informers.map((i) => i.stop()));
+    await objectClient(kc, RESOURCES.namespace).delete({ name: ns });
+  });
+
+  it('delivers the initial list before synced resolves, then watch adds, updates (with the old object) and deletes; the cache follows', async () => {
+    await must(maps.create(cm(ns, 'a', '1')));
+    await must(maps.create(cm(ns, 'b', '1')));
+    const seen = recorder();
+    const inf = createInformer(kc, configMaps, { namespace: ns, ...seen.handlers });
+    informers.push(inf);
+    expect(inf.healthy).toBe(false);
+    inf.start();
+    await inf.synced;
+    expect(seen.added.sort()).toEqual(['a', 'b']);
+    expect(inf.cache.size).toBe(2);
+    expect(inf.readiness()).toEqual({ ok: true, value: undefined });
+    // List items of built-in kinds come without apiVersion/kind; the cache has them (Events need them).
+    expect(inf.cache.get(`${ns}/a`)).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', data: { v: '1' } });
+
+    await must(maps.create(cm(ns, 'c', '1')));
+    await must(maps.patch({ namespace: ns, name: 'a' }, { data: { v: '2' } }));
+    await must(maps.delete({ namespace: ns, name: 'b' }));
+    await waitFor('the watch events', () => seen.deleted.length === 1 && seen.updated.length === 1 && seen.added.length === 3);
+    expect(seen.added).toContain('c');
+    expect(seen.updated).toEqual([{ name: 'a', oldData: '1', newData: '2' }]);
+    expect(seen.deleted).toEqual(['b']);
+    expect([...inf.cache.keys()].sort()).toEqual([`${ns}/a`, `${ns}/c`]);
+    expect(inf.cache.get(`${ns}/a`)?.data?.v).toBe('2');
+    expect(inf.healthy).toBe(true);
+  });
+
+  it('applies label and field selectors to the list and to the watch', async () => {
+    await must(maps.create(cm(ns, 'sel-1', '1', { app: 'x' })));
+    await must(maps.create(cm(ns, 'sel-2', '1', { app: 'y' })));
+    await must(maps.create(cm(ns, 'sel-skip', '1', { app: 'x' })));
+    const seen = recorder();
+    const inf = createInformer(kc, configMaps, { namespace: ns, labelSelector: 'app=x', fieldSelector: 'metadata.name!=sel-skip', ...seen.handlers });
+    informers.push(inf);
+    inf.start();
+    await inf.synced;
+    expect(seen.added).toEqual(['sel-1']);
+    await must(maps.create(cm(ns, 'sel-3', '1', { app: 'x' })));
+    await must(maps.create(cm(ns, 'sel-4', '1', { app: 'y' })));
+    // Relabelled out of the selector: a watch reports that as a delete.
+    await must(maps.patch({ namespace: ns, name: 'sel-1' }, { metadata: { labels: { app: 'y' } } }));
+    await waitFor('sel-3 and the relabel', () => seen.added.includes('sel-3') && seen.deleted.includes('sel-1'));
+    expect([...inf.cache.keys()]).toEqual([`${ns}/sel-3`]);
+    expect(seen.added).not.toContain('sel-4');
+  });
+
+  it('watches custom resources typed by shared/api (cluster-wide when no namespace is given)', async () => {
+    const pools = objectClient(kc, RESOURCES.ipAddressPool);
+    const names: string[] = [];
+    const inf = createInformer(kc, RESOURCES.ipAddressPool, { onAdd: (p) => names.push(`${p.metadata.namespace}/${p.metadata.name}:${p.spec.addresses.join(',')}`) });
+    informers.push(inf as Informer<unknown>);
+    inf.start();
+    await inf.synced;
+    await must(pools.create({ metadata: { namespace: ns, name: 'pool' }, spec: { addresses: ['203.0.113.0/28'] } }));
+    await waitFor('the pool', () => names.includes(`${ns}/pool:203.0.113.0/28`));
+    expect(inf.cache.get(`${ns}/pool`)).toMatchObject({ apiVersion: 'ballast.io/v1beta1', kind: 'IPAddressPool', spec: { autoAssign: true } });
+  });
+
+  it('logs a throwing handler and keeps delivering events', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ component: 'test', level: 'error', destination: { write: (s: string) => void lines.push(s) } });
+    const added: string[] = [];
+    const inf = createInformer(kc, configMaps, {
+      namespace: ns,
+      labelSelector: 'throw=yes',
+      logger,
+      onAdd: (o) => {
+        added.push(o.metadata!.name!);
+        if (o.metadata!.name === 'bad') throw new Error('handler bug');
+      },
+    });
+    informers.push(inf);
+    inf.start();
+    await inf.synced;
+    await must(maps.create(cm(ns, 'bad', '1', { throw: 'yes' })));
+    await must(maps.create(cm(ns, 'good', '1', { throw: 'yes' })));
+    await waitFor('both adds', () => added.length === 2);
+    expect(inf.cache.size).toBe(2);
+    expect(inf.healthy).toBe(true);
+    expect(lines.join('')).toContain('handler bug');
+  });
+
+  it('stopping before the first list rejects synced', async () => {
+    const inf = createInformer(kc, RESOURCES.service, { namespace: ns });
+    const stopped = inf.stop();
+    await stopped;
+    await expect(inf.synced).rejects.toThrow(/stopped before it synced/);
+  });
+});
+
+describe('informer while the API server goes away and comes back', () => {
+  let cp: ControlPlane;
+  let maps: ObjectClient<V1ConfigMap>;
+  const ns = 'outage';
+  const stops: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    cp = await ControlPlane.start({ controllerManager: false });
+    maps = objectClient(cp.kubeConfig(), configMaps);
+    await must(objectClient(cp.kubeConfig(), RESOURCES.namespace).create({ metadata: { name: ns } }));
+  });
+  afterAll(async () => {
+    for (const stop of stops) await stop();
+    await cp?.stop();
+  });
+
+  it('keeps its cache while unreachable, then relists: deletes, updates and adds made before it reconnected are delivered', async () => {
+    for (const name of ['keep', 'gone', 'changed']) await must(maps.create(cm(ns, name, '1')));
+    const seen = recorder();
+    const lines: string[] = [];
+    const logger = createLogger({ component: 'test', level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
+    // A fixed 3 s restart delay, so the changes below land while the watch is still broken.
+    const inf = createInformer(cp.kubeConfig(), configMaps, { namespace: ns, backoff: { initialMs: 3_000, maxMs: 3_000, jitter: 0 }, logger, ...seen.handlers });
+    stops.push(() => inf.stop());
+    inf.start();
+    await inf.synced;
+    expect(inf.cache.size).toBe(3);
+
+    await cp.stopApiServer();
+    await waitFor('the informer to notice', () => !inf.healthy, { timeoutMs: 10_000 });
+    expect(inf.cache.size).toBe(3);
+    expect(inf.cache.get(`${ns}/gone`)?.data?.v).toBe('1');
+    const down = inf.readiness();
+    expect(down.ok).toBe(false);
+    expect(!down.ok && down.error).toMatch(/configmaps informer: watch down since .*: no response \((ECONNREFUSED|UND_ERR_SOCKET)\).*serving 3 cached objects/);
+
+    await cp.startApiServer();
+    await must(maps.delete({ namespace: ns, name: 'gone' }));
+    await must(maps.patch({ namespace: ns, name: 'changed' }, { data: { v: '2' } }));
+    await must(maps.create(cm(ns, 'new', '1')));
+    expect(inf.healthy).toBe(false); // the changes above happened while its watch was broken
+    const listsBefore = lines.filter((l) => l.includes('"msg":"listed"')).length;
+
+    await waitFor('convergence', () => inf.healthy && seen.deleted.includes('gone') && seen.added.includes('new') && seen.updated.length === 1, {
+      timeoutMs: 20_000,
+    });
+    expect(seen.deleted).toEqual(['gone']);
+    expect(seen.updated).toEqual([{ name: 'changed', oldData: '1', newData: '2' }]);
+    expect([...inf.cache.keys()].sort()).toEqual([`${ns}/changed`, `${ns}/keep`, `${ns}/new`]);
+    expect(lines.filter((l) => l.includes('"msg":"listed"')).length).toBe(listsBefore + 1);
+    expect(inf.readiness().ok).toBe(true);
+  });
+
+  it('started while the API server is down: not synced, retries with backoff, syncs once it is up', async () => {
+    await cp.stopApiServer();
+    const seen = recorder();
+    const inf = createInformer(cp.kubeConfig(), configMaps, { namespace: ns, backoff: { initialMs: 100, maxMs: 1_000 }, ...seen.handlers });
+    stops.push(() => inf.stop());
+    inf.start();
+    let synced = false;
+    void inf.synced.then(() => (synced = true));
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(synced).toBe(false);
+    const r = inf.readiness();
+    expect(!r.ok && r.error).toMatch(/not synced yet: no response \(ECONNREFUSED\)/);
+    await cp.startApiServer();
+    await inf.synced;
+    expect(inf.cache.size).toBe(3);
+    await waitFor('healthy', () => inf.healthy);
+  });
+});
