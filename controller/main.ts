@@ -8,7 +8,6 @@ import { parseBindAddress, parseControllerFlags } from './flags.ts';
 import { createControllerMetrics } from './shell/metrics.ts';
 import { ServiceController } from './shell/service-controller.ts';
 import { ensureHeartbeatSecret } from './shell/heartbeat-secret.ts';
-import { startWebhook, type Webhook } from './webhook/index.ts';
 
 const flags = parseControllerFlags(process.argv.slice(2));
 if (!flags.ok) {
@@ -43,9 +42,12 @@ if (!server.ok) {
 }
 controller.start();
 
-let webhook: Webhook | undefined;
+let webhook: { close(): Promise<void> } | undefined;
 if (f.webhookEnabled) {
-  startWebhook({ kubeConfig: kc, namespace: f.namespace, bindAddress: f.webhookBindAddress, certDir: f.webhookCertDir, log }).then(
+  // Loaded only when enabled: its certificate code is not needed otherwise.
+  import('./webhook/index.ts')
+    .then(({ startWebhook }) => startWebhook({ kubeConfig: kc, namespace: f.namespace, bindAddress: f.webhookBindAddress, certDir: f.webhookCertDir, log }))
+    .then(
     (w) => {
       webhook = w;
       readiness.add('webhook', () => ok(undefined));
