@@ -33,9 +33,11 @@ app.kubernetes.io/component: {{ .component }}
 - name: POD_NAMESPACE
   valueFrom:
     fieldRef:
+      apiVersion: v1
       fieldPath: metadata.namespace
 - name: POD_NAME
   valueFrom:
     fieldRef:
+      apiVersion: v1
       fieldPath: metadata.name
 {{- end }}
