@@ -2,8 +2,9 @@
 // rendered file against a fresh render, and the Helm chart against kustomize.
 // Rendering only: the lab test (install.lab.test.ts) applies them to a real API server.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import type { IPAddressPool, L2Advertisement } from '../../shared/api/index.ts';
 import { parseL2Advertisement, parsePool } from '../../shared/config/index.ts';
 import { compileSelector } from '../../shared/labels/index.ts';
@@ -192,6 +193,30 @@ describe('deploy/ (kustomize)', () => {
       const services = base.filter((s) => s.kind === 'Service' && selector.ok && selector.value.matches(s.metadata.labels));
       expect(services.map((s) => s.metadata.name)).toEqual([`${m.metadata.name}-metrics`]);
       expect(m.spec.endpoints[0].port).toBe(services[0]!.spec.ports[0].name);
+    }
+  });
+});
+
+describe('installing into another namespace (the overlay in docs/install.md)', () => {
+  it('moves every object, binding subject and webhook reference, and leaves nothing in ballast-system', async () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'install.md'), 'utf8');
+    const block = /```yaml\n(# kustomization\.yaml of an overlay[^]*?)```/.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'ballast-overlay-'));
+    try {
+      writeFileSync(join(dir, 'kustomization.yaml'), block!.replace('path/to/ballast/deploy', relative(dir, DEPLOY_DIR)));
+      const rendered = await renderKustomize(dir);
+      expect(rendered).not.toContain('ballast-system');
+      const objs = parseObjects(rendered) as Obj[];
+      expect(objs.map((o) => o.metadata.name).sort()).toEqual(base.map((o) => (o.kind === 'Namespace' ? 'lb-system' : o.metadata.name)).sort());
+      for (const o of objs) if (o.metadata.namespace) expect(o.metadata.namespace, objectKey(o)).toBe('lb-system');
+      for (const b of objs.filter((o) => o.kind.endsWith('RoleBinding'))) expect(b.subjects[0].namespace).toBe('lb-system');
+      for (const w of find(objs, 'ValidatingWebhookConfiguration', 'ballast-webhook-configuration').webhooks) {
+        expect(w.clientConfig.service.namespace).toBe('lb-system');
+        expect(w.namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'lb-system' });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
