@@ -372,6 +372,19 @@ describe('Helm chart deploy/helm/ballast', () => {
     expect(r.stderr).toContain(where);
   });
 
+  it('packages with the CRDs as real files (crds/ links to deploy/crds) and without their kustomization', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ballast-helm-package-'));
+    try {
+      await check([deployTools().helm, 'package', CHART_DIR, '--destination', dir]);
+      const listing = (await check(['tar', '-tzvf', join(dir, 'ballast-0.1.0.tgz')])).stdout;
+      const crds = listing.split('\n').filter((l) => l.includes('ballast/crds/'));
+      expect(crds.map((l) => l.split(/\s+/).pop()).sort()).toEqual(['ballast/crds/ipaddresspools.yaml', 'ballast/crds/l2advertisements.yaml', 'ballast/crds/servicel2statuses.yaml']);
+      for (const l of crds) expect(l.startsWith('-'), l).toBe(true); // regular files, not links
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('passes helm lint', async () => {
     const r = await check([deployTools().helm, 'lint', '--strict', CHART_DIR]);
     expect(r.stdout).toContain('0 chart(s) failed');
