@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from the Go module
-# proxy into $BALLAST_CACHE/bin, keyed by version, so only the first run pays.
+# Builds etcd, kube-apiserver, kube-controller-manager, kubectl and helm from the Go
+# module proxy into $BALLAST_CACHE/bin, keyed by version, so only the first run pays.
 # The module and build caches live under $HOME/.cache too, so a later CI run
 # on the same machine reuses them (a clean clone does not).
 set -euo pipefail
@@ -40,5 +40,15 @@ if [[ ! -f $etcd_stamp || ! -x $bin/etcd-v$e ]]; then
   (cd "$here/etcd" && go build -trimpath -ldflags "-s -w" -o "$bin/etcd-v$e.tmp" go.etcd.io/etcd/server/v3)
   mv "$bin/etcd-v$e.tmp" "$bin/etcd-v$e"
   touch "$etcd_stamp"
+fi
+h=$HELM_VERSION
+helm_stamp="$bin/.helm-v$h.$(sha256sum "$here/helm/go.sum" | cut -c1-12)"
+if [[ ! -f $helm_stamp || ! -x $bin/helm-v$h ]]; then
+  echo "build.sh: building helm v$h (first run only)" >&2
+  hv=helm.sh/helm/v${h%%.*}/internal/version
+  (cd "$here/helm" && go build -trimpath -ldflags "-s -w -X $hv.version=v$h -X $hv.gitTreeState=clean" \
+    -o "$bin/helm-v$h.tmp" "helm.sh/helm/v${h%%.*}/cmd/helm")
+  mv "$bin/helm-v$h.tmp" "$bin/helm-v$h"
+  touch "$helm_stamp"
 fi
 echo "$bin"

@@ -147,6 +147,9 @@ export class ControlPlane implements ControlPlaneHandle {
         '--profiling=false',
         // The default reconciler would publish 127.0.0.1 as the kubernetes Service's endpoint, which is invalid.
         '--endpoint-reconciler-type=none',
+        // Webhook (and aggregated API) calls go to a Service's endpoints, not its ClusterIP:
+        // nothing routes lab ClusterIPs, so a call to one would leave the machine by the default route.
+        '--enable-aggregator-routing=true',
         '--v=1',
       ];
       await cp.startApiServer();
