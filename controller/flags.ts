@@ -11,6 +11,10 @@ export interface ControllerFlags {
   loadBalancerClass: string | undefined;
   leaderElect: boolean;
   leaseName: string;
+  /** Lease timings (client-go's defaults); shorter ones fail over faster at the cost of more Lease writes. */
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
   instance: string;
   metricsBindAddress: string;
   webhookEnabled: boolean;
@@ -25,6 +29,9 @@ const OPTIONS = {
   'load-balancer-class': { type: 'string' },
   'leader-elect': { type: 'string' },
   'lease-name': { type: 'string' },
+  'lease-duration': { type: 'string' },
+  'renew-deadline': { type: 'string' },
+  'retry-period': { type: 'string' },
   instance: { type: 'string' },
   'metrics-bind-address': { type: 'string' },
   'webhook-enabled': { type: 'string' },
@@ -59,6 +66,12 @@ export function parseControllerFlags(argv: readonly string[], env: NodeJS.Proces
   if (!leaderElect.ok) return leaderElect;
   const webhookEnabled = parseBool('webhook-enabled', get('webhook-enabled'), true);
   if (!webhookEnabled.ok) return webhookEnabled;
+  const durations: Record<string, number> = {};
+  for (const [name, fallback] of [['lease-duration', 15_000], ['renew-deadline', 10_000], ['retry-period', 2_000]] as const) {
+    const d = parseDuration(name, get(name), fallback);
+    if (!d.ok) return d;
+    durations[name] = d.value;
+  }
   const logLevel = parseLogLevel(get('log-level') ?? 'info', {});
   if (!logLevel.ok) return logLevel;
   return ok({
@@ -67,6 +80,9 @@ export function parseControllerFlags(argv: readonly string[], env: NodeJS.Proces
     loadBalancerClass: get('load-balancer-class') || undefined,
     leaderElect: leaderElect.value,
     leaseName: get('lease-name') || 'ballast-controller',
+    leaseDurationMs: durations['lease-duration']!,
+    renewDeadlineMs: durations['renew-deadline']!,
+    retryPeriodMs: durations['retry-period']!,
     instance: get('instance') || env.POD_NAME || hostname(),
     metricsBindAddress: get('metrics-bind-address') || ':7472',
     webhookEnabled: webhookEnabled.value,
@@ -83,4 +99,12 @@ export function parseBindAddress(flag: string, raw: string): Result<{ host: stri
   const port = Number(m[3]);
   if (port > 65535) return err(`--${flag}: port ${port} is out of range`);
   return ok({ host: m[1] ?? (m[2] || '::'), port });
+}
+
+/** "15s", "500ms", "2m" → milliseconds. */
+export function parseDuration(flag: string, raw: string | undefined, fallback: number): Result<number, string> {
+  if (raw === undefined || raw === '') return ok(fallback);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(raw.trim());
+  if (!m) return err(`--${flag}: "${raw}" is not a duration such as 500ms, 15s or 2m`);
+  return ok(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1_000 : 60_000));
 }

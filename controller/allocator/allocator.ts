@@ -21,7 +21,9 @@
 // says why and usersOf() names who is still on it). Every held address stays
 // held whatever its pool's state, so no pool hands it to anyone else.
 //
-// A failed assign() or restore() changes nothing.
+// A failed assign() keeps what the Service held (under its new request)
+// unless its new request may not share those IPs with their other holders;
+// a failed restore() changes nothing.
 import type { Pool, PoolConflict, ServiceRequest } from '../../shared/config/index.ts';
 import { ipFromValue, type Family, type IPAddress } from '../../shared/net/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
@@ -29,7 +31,7 @@ import { AddressSet, firstEndingAtOrAfter } from './address-set.ts';
 import type { AllocationFailure, Assignment, Invalidation, InvalidReason, SkippedPool } from './failures.ts';
 import { HeldRuns } from './held-runs.ts';
 import { byName, byPriorityThenName, selectionMismatch } from './selection.ts';
-import { sharingConflict, type AddressUse } from './sharing.ts';
+import { sharingConflict, type AddressUse, type SharingConflict } from './sharing.ts';
 
 export interface FamilyUsage {
   /** Distinct addresses assigned from the pool. */
@@ -158,8 +160,20 @@ export class Allocator {
     }
     if (current) this.#drop(key);
     const result = req.requestedIPs.length > 0 ? this.#assignRequested(key, req) : this.#assignFromPools(key, req);
-    if (!result.ok && current) this.#take(key, current.pool, current.ips, current.request);
+    // A failed assign keeps what the Service held, booked under its new request, unless that
+    // request may not share the held IPs with their other holders (its sharing key or ports
+    // changed): then keeping them would show one IP on two incompatible Services, so it loses them.
+    if (!result.ok && current && !this.#sharingConflictOf(key, req, current)) this.#take(key, current.pool, current.ips, req);
     return result;
+  }
+
+  #sharingConflictOf(key: string, req: ServiceRequest, holding: Holding): SharingConflict | undefined {
+    for (const ip of holding.ips) {
+      const use = this.#uses[ip.family].get(ip.value);
+      const conflict = use && sharingConflict(use, key, req, holding.pool);
+      if (conflict) return conflict;
+    }
+    return undefined;
   }
 
   /**
@@ -177,11 +191,14 @@ export class Allocator {
       return err({ kind: 'restore-mismatch', why: `two addresses of one family (${sorted[0]!.text}, ${sorted[1]!.text})` });
     }
     if (sorted.length > 2) return err({ kind: 'restore-mismatch', why: `${sorted.length} addresses; at most one per family` });
-    const home = this.#homeOf(sorted, req.pool ?? this.#poolHolding(sorted, fromPool));
+    // The IPs' own pool: the one they came from if it holds them, else the named one, else whichever holds them.
+    const home = this.#homeOf(sorted, this.#poolHolding(sorted, fromPool) ?? this.#poolHolding(sorted, req.pool));
     if (!home.ok) return home;
     const current = this.#holdings.get(key);
     if (current) this.#drop(key);
-    const problem = this.#holdingProblem(key, req, home.value.pool.name, sorted);
+    // Whether the IPs still match what the request asks for is assign()'s question, as without a
+    // restart: a Service that kept its IPs while its new request could not be met keeps them here too.
+    const problem = this.#holdingProblem(key, req, home.value.pool.name, sorted, { checkRequest: false });
     if (problem) {
       if (current) this.#take(key, current.pool, current.ips, current.request);
       return err(problem);
@@ -358,13 +375,15 @@ export class Allocator {
   }
 
   /** Why the Service may not hold these IPs from this pool with this request, or undefined if it may. */
-  #holdingProblem(key: string, req: ServiceRequest, pool: string, ips: readonly IPAddress[]): AllocationFailure | undefined {
-    if (req.pool !== undefined && req.pool !== pool) return { kind: 'restore-mismatch', why: `the Service asks for pool "${req.pool}", its IPs are from pool "${pool}"` };
-    if (req.requestedIPs.length > 0 && !sameIPs(req.requestedIPs, ips)) {
-      return { kind: 'restore-mismatch', why: `the Service requests ${texts(req.requestedIPs)}, not ${texts(ips)}` };
+  #holdingProblem(key: string, req: ServiceRequest, pool: string, ips: readonly IPAddress[], opts = { checkRequest: true }): AllocationFailure | undefined {
+    if (opts.checkRequest) {
+      if (req.pool !== undefined && req.pool !== pool) return { kind: 'restore-mismatch', why: `the Service asks for pool "${req.pool}", its IPs are from pool "${pool}"` };
+      if (req.requestedIPs.length > 0 && !sameIPs(req.requestedIPs, ips)) {
+        return { kind: 'restore-mismatch', why: `the Service requests ${texts(req.requestedIPs)}, not ${texts(ips)}` };
+      }
+      const familyProblem = familiesMismatch(req, ips);
+      if (familyProblem) return { kind: 'restore-mismatch', why: familyProblem };
     }
-    const familyProblem = familiesMismatch(req, ips);
-    if (familyProblem) return { kind: 'restore-mismatch', why: familyProblem };
     const state = this.#pools.get(pool);
     if (!state) return { kind: 'unknown-pool', pool };
     for (const ip of ips) {

@@ -36,7 +36,7 @@ describe('ControllerCore: Services', () => {
     expect(first.ingress).toEqual([{ ip: '203.0.113.10', ipMode: 'VIP' }]);
     expect(first.events).toEqual([{ type: 'Normal', reason: 'IPAllocated', message: 'assigned 203.0.113.10 from pool "web"' }]);
     const again = core.syncService('shop/a', withStatus(svc('a'), first.ingress), {});
-    expect(again).toEqual({ key: 'shop/a', ingress: undefined, events: [] });
+    expect(again).toEqual({ key: 'shop/a', ingress: undefined, events: [], wake: [] });
   });
 
   it('gives a dual-stack Service one address per family, IPv4 first', () => {
@@ -68,6 +68,16 @@ describe('ControllerCore: Services', () => {
     expect(outside.events[0]!.message).toBe('requested IP 198.51.100.77 is in no IPAddressPool');
   });
 
+  it('wakes the Services waiting for an address when one is freed', () => {
+    const core = new ControllerCore();
+    core.updatePools([pool('web', ['203.0.113.0/29'])]);
+    core.syncService('shop/a', svc('a', { annotations: { 'ballast.io/loadBalancerIPs': '203.0.113.3' } }), {});
+    expect(core.syncService('shop/b', svc('b', { annotations: { 'ballast.io/loadBalancerIPs': '203.0.113.3' } }), {}).ingress).toBeUndefined();
+    expect(core.syncService('shop/c', svc('c'), {}).wake).toEqual([]);
+    expect(core.syncService('shop/a', undefined, {}).wake).toEqual(['shop/b']);
+    expect(core.syncService('shop/b', svc('b', { annotations: { 'ballast.io/loadBalancerIPs': '203.0.113.3' } }), {}).ingress).toEqual([{ ip: '203.0.113.3', ipMode: 'VIP' }]);
+  });
+
   it('keeps the held IP when a Service is edited into an invalid request', () => {
     const core = new ControllerCore();
     core.updatePools([pool('web', ['203.0.113.0/29'])]);
@@ -94,7 +104,7 @@ describe('ControllerCore: Services', () => {
   it('never touches Services of another loadBalancerClass, nor status IPs outside its pools', () => {
     const core = new ControllerCore({ loadBalancerClass: 'ballast.io/lab' });
     core.updatePools([pool('web', ['203.0.113.0/29'])]);
-    expect(core.syncService('shop/a', svc('a', { ips: ['198.51.100.5'] }), {})).toEqual({ key: 'shop/a', ingress: undefined, events: [] });
+    expect(core.syncService('shop/a', svc('a', { ips: ['198.51.100.5'] }), {})).toEqual({ key: 'shop/a', ingress: undefined, events: [], wake: [] });
     const mine: V1Service = { ...svc('m', { ips: ['198.51.100.5'] }), spec: { ...svc('m').spec, loadBalancerClass: 'ballast.io/lab' } };
     core.updatePools([]);
     const plan = core.syncService('shop/m', mine, {});

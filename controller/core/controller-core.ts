@@ -84,8 +84,9 @@ export class ControllerCore {
   /** Decides one Service (undefined: it was deleted). */
   syncService(key: string, svc: V1Service | undefined, namespaceLabels: Labels): ServicePlan {
     if (!svc) {
+      const freed = this.#allocator.assignmentOf(key) !== undefined;
       this.#forget(key);
-      return { key, ingress: undefined, events: [] };
+      return { key, ingress: undefined, events: [], wake: freed ? this.#waiting() : [] };
     }
     const events: PlannedEvent[] = [];
     if (!this.serves(svc)) {
@@ -93,9 +94,9 @@ export class ControllerCore {
       this.#forget(key);
       if (released) {
         events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${released.ips.map((i) => i.text).join(', ')} back to pool "${released.pool}": ${this.#whyNotServed(svc)}` });
-        return { key, ingress: ingressIPs(svc).length ? [] : undefined, events };
+        return { key, ingress: ingressIPs(svc).length ? [] : undefined, events, wake: this.#waiting() };
       }
-      return { key, ingress: undefined, events };
+      return { key, ingress: undefined, events, wake: [] };
     }
 
     const parsed = parseServiceRequest(svc, namespaceLabels);
@@ -104,13 +105,17 @@ export class ControllerCore {
       const held = this.#allocator.assignmentOf(key);
       const keep = held ? `; keeping ${held.ips.map((i) => i.text).join(', ')}` : '';
       this.#say(key, events, 'outcome', { type: 'Warning', reason: 'InvalidService', message: `${formatConfigError(parsed.error)}${keep}` });
-      return { key, ingress: held ? this.#ingressIfChanged(svc, held) : undefined, events };
+      return { key, ingress: held ? this.#ingressIfChanged(svc, held) : undefined, events, wake: [] };
     }
     const req = parsed.value;
     this.#say(key, events, 'deprecation', req.warnings.length ? { type: 'Warning', reason: 'DeprecatedAnnotation', message: req.warnings.join('; ') } : undefined);
 
     const before = ingressIPs(svc);
+    const heldBefore = this.#allocator.assignmentOf(key);
     const result = this.#allocator.assign(key, req);
+    const after = this.#allocator.assignmentOf(key);
+    // Addresses this Service let go of may be what a failing one waits for.
+    const wake = heldBefore && heldBefore.ips.some((ip) => !after?.ips.some((x) => x.family === ip.family && x.value === ip.value)) ? this.#waiting(key) : [];
     if (result.ok) {
       this.#failing.delete(key);
       const moved = this.#moved.get(key);
@@ -122,7 +127,7 @@ export class ControllerCore {
         else if (!sameIPs(before, result.value.ips)) events.push({ type: 'Normal', reason: 'IPAllocated', message: `assigned ${ips} from pool "${result.value.pool}"` });
       }
       this.#say(key, events, 'outcome', undefined);
-      return { key, ingress, events };
+      return { key, ingress, events, wake };
     }
 
     this.#failing.add(key);
@@ -130,14 +135,19 @@ export class ControllerCore {
     const failure = formatAllocationFailure(result.error);
     if (held) {
       this.#say(key, events, 'outcome', { type: 'Warning', reason: 'AllocationFailed', message: `cannot satisfy the Service's request: ${failure}; keeping ${held.ips.map((i) => i.text).join(', ')}` });
-      return { key, ingress: this.#ingressIfChanged(svc, held), events };
+      return { key, ingress: this.#ingressIfChanged(svc, held), events, wake };
     }
     const moved = this.#moved.get(key);
     this.#say(key, events, 'outcome', { type: 'Warning', reason: 'AllocationFailed', message: moved ? `${moved}; and no new address: ${failure}` : failure });
     // An IP in status that we do not hold is stale (we released it, or another Service holds it now);
     // IPs outside every pool were never ours, so they are left alone (MetalLB #2887).
     const stale = before.filter((ip) => this.#inSomePool(ip));
-    return { key, ingress: stale.length ? before.filter((ip) => !this.#inSomePool(ip)).map(toIngress) : undefined, events };
+    return { key, ingress: stale.length ? before.filter((ip) => !this.#inSomePool(ip)).map(toIngress) : undefined, events, wake };
+  }
+
+  /** The Services whose last allocation failed, but `except`. */
+  #waiting(except?: string): string[] {
+    return [...this.#failing].filter((k) => k !== except).sort();
   }
 
   poolPlans(now: Date): PoolPlan[] {

@@ -21,6 +21,8 @@ export interface ServicePlan {
   /** undefined: leave status alone; [] clears the ingress list. */
   readonly ingress: readonly IngressEntry[] | undefined;
   readonly events: readonly PlannedEvent[];
+  /** Services whose allocation failed and may succeed now that this one freed addresses: sync them again. */
+  readonly wake: readonly string[];
 }
 
 export interface PoolPlan {

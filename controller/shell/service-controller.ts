@@ -144,6 +144,7 @@ export class ServiceController {
     const svc = this.services.cache.has(key) ? (pending ?? this.services.cache.get(key)) : undefined;
     const plan = core.syncService(key, svc, this.#namespaceLabels(key.split('/')[0] ?? ''));
     const done = svc ? await this.#writeService(svc, plan) : true;
+    for (const waiting of plan.wake) queue.add(svcItem(waiting));
     queue.addAfter(POOL_STATUS, this.#opts.poolStatusDelayMs ?? 500);
     return done;
   }
@@ -159,10 +160,20 @@ export class ServiceController {
     }
     if (plan.ingress === undefined) return true;
     const ref = { namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '' };
-    // A merge patch replaces the whole ingress list; null removes it.
-    const written = await this.#serviceApi.patchStatus(ref, { loadBalancer: { ingress: plan.ingress.length ? plan.ingress.map((i) => ({ ...i })) : null } } as never);
+    // A merge patch replaces the whole ingress list; null removes it. The resourceVersion makes it
+    // conditional: if the Service changed since the decision (a user edited its sharing key, say),
+    // the write fails with 409 and the Service is decided again on what it is now.
+    const written = await this.#serviceApi.patchStatus(ref, { loadBalancer: { ingress: plan.ingress.length ? plan.ingress.map((i) => ({ ...i })) : null } } as never, {
+      resourceVersion: svc.metadata?.resourceVersion,
+    });
     if (!written.ok) {
       if (written.error.code === 404) return true; // deleted meanwhile
+      if (written.error.code === 409) {
+        metrics.statusWrites.inc({ kind: 'service', result: 'conflict' });
+        this.#pendingStatus.delete(plan.key);
+        log.debug({ service: plan.key }, 'the Service changed while it was being decided; deciding again');
+        return false;
+      }
       metrics.statusWrites.inc({ kind: 'service', result: 'error' });
       log.warn({ service: plan.key, err: formatApiError(written.error) }, 'writing Service status failed; will retry');
       return false;
