@@ -28,6 +28,14 @@ describe('createCertificates', async () => {
     expect(bundle.caBundle).toBe(bundle.caCert);
   });
 
+  it('writes names only with PrintableString characters, which Go requires of that ASN.1 type', () => {
+    // The API server refused a CA named "ballast-webhook-ca@…" with "invalid PrintableString".
+    for (const pem of [bundle.caCert, bundle.cert]) {
+      const cert = new X509Certificate(pem);
+      for (const name of [cert.subject, cert.issuer]) expect(name).toMatch(/^CN=[A-Za-z0-9 '()+,\-./:=?]+$/);
+    }
+  });
+
   it('is accepted by a TLS client that trusts only the CA and checks the name', async () => {
     // TLS checks validity against the real clock.
     const bundle = await createCertificates({ dnsNames: names, now: new Date() });

@@ -49,7 +49,8 @@ export async function createCertificates(opts: CreateCertificatesOptions): Promi
   caCert.serialNumber = serialNumber();
   caCert.validity.notBefore = new Date(opts.now.getTime() - 60_000); // tolerate small clock skew
   caCert.validity.notAfter = new Date(opts.now.getTime() + (opts.caValidityDays ?? 3650) * DAY_MS);
-  const caName = [{ name: 'commonName', value: `ballast-webhook-ca@${Math.floor(opts.now.getTime() / 1000)}` }];
+  // forge encodes names as PrintableString, and Go (the API server) refuses characters outside it, such as "@".
+  const caName = [{ name: 'commonName', value: `ballast-webhook-ca ${Math.floor(opts.now.getTime() / 1000)}` }];
   caCert.setSubject(caName);
   caCert.setIssuer(caName);
   caCert.setExtensions([
