@@ -219,7 +219,7 @@ function poolProblems(
     }
 
     if (report.terminating && pool) {
-      const users = [...used.values()].filter(({ ip }) => inPool(pool, ip)).flatMap(({ holders }) => holders);
+      const users = [...new Set([...used.values()].filter(({ ip }) => inPool(pool, ip)).flatMap(({ holders }) => holders))].sort(compareText);
       if (users.length > 0) {
         add('warning', object, `is being deleted but ${users.length} Service${users.length === 1 ? '' : 's'} still use its addresses (${listSome(users)}); it stays until they release them`);
       }

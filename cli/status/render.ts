@@ -25,11 +25,14 @@ export function renderStatus(report: StatusReport, opts: RenderOptions): string[
   const speakers = nodes === 0 ? 'no nodes' : `speakers ready on ${ready}/${nodes} node${nodes === 1 ? '' : 's'}`;
   lines.push(...wrap(`${c.bold('Ballast')} in namespace ${c.bold(report.namespace)} · ${ready < nodes ? c.yellow(speakers) : speakers}`, width, 0));
 
-  lines.push('', c.bold(`IP address pools (${report.pools.length})`));
+  lines.push('', ...wrap(c.bold(`IP address pools (${report.pools.length})`), width, 2));
   if (report.pools.length === 0) lines.push(`  ${c.dim('none')}`);
-  for (const pool of report.pools) lines.push(...renderPool(pool, width, c));
+  // One bar length for every pool, so bars compare at a glance: "    IPv4 " + bar + "  " + figures fits the width.
+  const longest = Math.max(0, ...report.pools.flatMap((p) => p.usage.map((u) => figures(u).length)));
+  const cells = Math.min(24, width - 4 - 5 - 2 - longest);
+  for (const pool of report.pools) lines.push(...renderPool(pool, width, cells < 5 ? 0 : cells, c));
 
-  lines.push('', c.bold(`LoadBalancer Services (${report.services.length})`));
+  lines.push('', ...wrap(c.bold(`LoadBalancer Services (${report.services.length})`), width, 2));
   if (report.services.length === 0) lines.push(`  ${c.dim('none')}`);
   else lines.push(...renderServices(report.services, width, c));
 
@@ -44,11 +47,11 @@ export function renderStatus(report: StatusReport, opts: RenderOptions): string[
 
 type Palette = Record<'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan', Paint>;
 
-function renderPool(pool: PoolReport, width: number, c: Palette): string[] {
+function renderPool(pool: PoolReport, width: number, cells: number, c: Palette): string[] {
   const flags = [pool.terminating ? c.yellow('terminating') : '', pool.autoAssign ? '' : c.dim('autoAssign off'), ...conditionWords(pool, c)].filter(Boolean);
   const lines = wrap(`  ${c.cyan(pool.name)}${flags.length ? `  ${flags.join('  ')}` : ''}`, width, 4);
   lines.push(...wrap(`    ${c.dim(pool.addresses.join(', '))}`, width, 4));
-  for (const u of pool.usage) lines.push(usageLine(u, width, c));
+  for (const u of pool.usage) lines.push(...wrap(usageLine(u, cells, c), width, 9));
   return lines;
 }
 
@@ -62,16 +65,19 @@ function conditionWords(pool: PoolReport, c: Palette): string[] {
   return words;
 }
 
-function usageLine(u: FamilyUsage, width: number, c: Palette): string {
+/** "12/256 used (5%)"; a trailing "~" marks figures counted from Services, not the controller's pool status. */
+function figures(u: FamilyUsage): string {
   const total = u.assigned + u.available;
-  const figures = `${formatCount(u.assigned)}/${formatCount(total)} used (${percent(u.assigned, total)})${u.source === 'services' ? ' ~' : ''}`;
-  // "    IPv4 " + bar + "  " + figures must fit; the bar takes what is left, 5 to 24 cells.
-  const room = width - 4 - 5 - 2 - figures.length;
-  if (room < 5) return `    ${u.family} ${figures}`;
-  const cells = Math.min(24, room);
+  return `${formatCount(u.assigned)}/${formatCount(total)} used (${percent(u.assigned, total)})${u.source === 'services' ? ' ~' : ''}`;
+}
+
+/** A bar of `cells` cells (none when 0) and the figures. */
+function usageLine(u: FamilyUsage, cells: number, c: Palette): string {
+  const total = u.assigned + u.available;
+  if (cells === 0) return `    ${u.family} ${figures(u)}`;
   const filled = total === 0n ? 0 : Math.max(u.assigned > 0n ? 1 : 0, Number((u.assigned * BigInt(cells) + total / 2n) / total));
   const colour = u.available === 0n ? c.red : filled >= cells * 0.85 ? c.yellow : c.green;
-  return `    ${u.family} ${colour('█'.repeat(filled))}${c.dim('░'.repeat(cells - filled))}  ${figures}`;
+  return `    ${u.family} ${colour('█'.repeat(filled))}${c.dim('░'.repeat(cells - filled))}  ${figures(u)}`;
 }
 
 /** Exact up to ten million, then 2^n for powers of two (IPv6 pools), else three significant digits. */
@@ -150,8 +156,14 @@ export function wrap(text: string, width: number, indent: number): string[] {
         started = false;
         continue;
       }
+      if (started && room < 1) {
+        lines.push(line);
+        line = pad;
+        started = false;
+        continue;
+      }
       // Longer than any line: cut it.
-      const [head, rest] = cutVisible(word, Math.max(1, room));
+      const [head, rest] = cutVisible(word, room);
       line += sep + head;
       lines.push(line);
       line = pad;
