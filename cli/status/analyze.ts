@@ -3,7 +3,7 @@
 // and every problem found). Pure: the fetching is fetch.ts, the text render.ts.
 import type { CoreV1Event, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { ANNOTATION, ANNOTATION_ALLOCATED_FROM, LABEL_EXCLUDE_FROM_LB, type IPAddressPool, type L2Advertisement, type ServiceL2Status } from '../../shared/api/index.ts';
-import { formatPoolConflict, isLoadBalancer, parseL2Advertisement, parsePool, resolvePoolConflicts, type Pool } from '../../shared/config/index.ts';
+import { formatPoolConflict, isLoadBalancer, parseL2Advertisement, parsePool, resolvePoolConflicts, type L2AdvertisementConfig, type Pool } from '../../shared/config/index.ts';
 import { familyName, parseIP, type Family, type IPAddress } from '../../shared/net/index.ts';
 import { validateL2Advertisement } from '../../controller/webhook/index.ts';
 import { advertisesPool } from '../../speaker/election/index.ts';
@@ -84,12 +84,16 @@ export function analyze(s: ClusterSnapshot): StatusReport {
   const announcers = announcersByService(s.serviceL2Statuses);
   const usedIPs = ipsOfServices(services);
   const advertisements = s.l2Advertisements.filter((a) => a.metadata?.namespace === s.namespace);
+  const parsedAds = advertisements.flatMap((a) => {
+    const r = parseL2Advertisement(a);
+    return r.ok ? [r.value] : [];
+  });
 
   const poolReports = pools.map(({ raw, pool }) => poolReport(raw, pool, usedIPs));
-  poolProblems(s, pools, poolReports, usedIPs, advertisements, add);
+  poolProblems(s, pools, poolReports, usedIPs, parsedAds, add);
 
   const serviceReports = services.map((svc) => serviceReport(svc, pools, announcers));
-  serviceProblems(s, services, serviceReports, pools, advertisements, add);
+  serviceProblems(s, services, serviceReports, pools, parsedAds, add);
   advertisementProblems(advertisements, s.pools, add);
   const speakers = speakerProblems(s, add);
 
@@ -192,15 +196,11 @@ function poolProblems(
   pools: readonly ParsedPool[],
   reports: readonly PoolReport[],
   used: Map<string, { ip: IPAddress; holders: string[] }>,
-  advertisements: readonly L2Advertisement[],
+  parsedAds: readonly L2AdvertisementConfig[],
   add: (sev: Severity, obj: string, msg: string) => void,
 ): void {
   const parsed = pools.flatMap((p) => (p.pool ? [p.pool] : []));
   const conflicts = new Map(resolvePoolConflicts(parsed).conflicts.map((c) => [c.pool.name, c]));
-  const parsedAds = advertisements.flatMap((a) => {
-    const r = parseL2Advertisement(a);
-    return r.ok ? [r.value] : [];
-  });
   pools.forEach(({ raw, pool }, i) => {
     const report = reports[i]!;
     const object = poolObject(s.namespace, report.name);
@@ -263,14 +263,10 @@ function serviceProblems(
   services: readonly V1Service[],
   reports: readonly ServiceReport[],
   pools: readonly ParsedPool[],
-  advertisements: readonly L2Advertisement[],
+  parsedAds: readonly L2AdvertisementConfig[],
   add: (sev: Severity, obj: string, msg: string) => void,
 ): void {
   const warnings = lastWarningByService(s.events);
-  const parsedAds = advertisements.flatMap((a) => {
-    const r = parseL2Advertisement(a);
-    return r.ok ? [r.value] : [];
-  });
   const announcedPool = (name: string | undefined): boolean => {
     const p = pools.find((x) => x.pool?.name === name);
     return p === undefined || parsedAds.some((ad) => advertisesPool(ad, { name: p.raw.metadata?.name ?? '', labels: p.raw.metadata?.labels ?? {} }));

@@ -74,6 +74,21 @@ describe('decide', () => {
     expect(v.reasons[0]).toContain('validates L2Advertisement objects, not IPAddressPool');
   });
 
+  it('refuses a new object outside the install namespace, and only warns about an edit of an existing one', () => {
+    const object = { ...poolObject('web', ['203.0.113.0/24']), metadata: { name: 'web', namespace: 'default', creationTimestamp: '2025-01-01T00:00:00Z' } };
+    const elsewhere = parsed({ namespace: 'default', object });
+    expect(decide('/validate-ipaddresspool', elsewhere, objects, NS)).toEqual({
+      allowed: false,
+      reasons: ['Ballast reads IPAddressPools only from namespace ballast-system; this one in default would be ignored'],
+      warnings: [],
+    });
+    const edit = decide('/validate-ipaddresspool', parsed({ namespace: 'default', operation: 'UPDATE', object }), objects, NS);
+    expect(edit.allowed).toBe(true);
+    expect(edit.warnings).toEqual(['Ballast reads IPAddressPools only from namespace ballast-system; this one in default would be ignored']);
+    // Without an install namespace every namespace is validated on its own: "db" is in another one.
+    expect(decide('/validate-ipaddresspool', elsewhere, objects).allowed).toBe(true);
+  });
+
   it('allows DELETE and CONNECT without looking at the object', () => {
     expect(decide('/validate-ipaddresspool', parsed({ operation: 'DELETE', object: null }), objects).allowed).toBe(true);
   });

@@ -59,13 +59,22 @@ export interface NamespaceObjects {
   readonly advertisements: readonly L2Advertisement[] | undefined;
 }
 
-export function decide(route: Route, request: AdmissionRequest, objects: NamespaceObjects): Verdict {
+/**
+ * `installNamespace`, when given, is the only namespace Ballast reads: a new
+ * object elsewhere is refused (as MetalLB does), since it would be ignored
+ * without a word; an existing one may still be edited (and so cleaned up).
+ */
+export function decide(route: Route, request: AdmissionRequest, objects: NamespaceObjects, installNamespace?: string): Verdict {
   const expected = ROUTES[route];
   if (request.kind !== expected) {
     return { allowed: false, reasons: [`${route} validates ${expected} objects, not ${request.kind}: the webhook configuration sends the wrong resource here`], warnings: [] };
   }
   // Deletion is guarded by the pool finalizer, not here.
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return { allowed: true, reasons: [], warnings: [] };
+  if (installNamespace !== undefined && request.namespace !== installNamespace) {
+    const elsewhere = `Ballast reads ${expected}s only from namespace ${installNamespace}; this one in ${request.namespace || '(none)'} would be ignored`;
+    return request.operation === 'CREATE' ? { allowed: false, reasons: [elsewhere], warnings: [] } : { allowed: true, reasons: [], warnings: [elsewhere] };
+  }
   return expected === 'IPAddressPool'
     ? validatePool(request.object as IPAddressPool, objects.pools, objects.advertisements)
     : validateL2Advertisement(request.object as L2Advertisement, objects.pools);

@@ -33,6 +33,8 @@ export interface WebhookServerOptions {
   certFile: string;
   keyFile: string;
   objects: WebhookObjects;
+  /** Ballast's install namespace: new objects elsewhere are refused. Undefined: any namespace. */
+  namespace?: string;
   log?: WebhookLogger;
   /** How often the certificate files are re-read, also without a change notification (default 10 s). */
   reloadIntervalMs?: number;
@@ -47,10 +49,10 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-const silent: WebhookLogger = { info: () => {}, warn: () => {}, error: () => {} };
+export const silentLogger: WebhookLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
-  const log = opts.log ?? silent;
+  const log = opts.log ?? silentLogger;
   const maxBody = opts.maxBodyBytes ?? 8 * 1024 * 1024;
   const { host, port } = parseBindAddress(opts.bindAddress);
   let current = await readPair(opts.certFile, opts.keyFile);
@@ -107,7 +109,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       // Without the other pools an overlap cannot be ruled out: refuse, and say why.
       return { allowed: false, reasons: [`cannot check this object against the other IPAddressPools: listing them failed: ${String(e)}`], warnings: [] };
     }
-    return decide(route, request, objects);
+    return decide(route, request, objects, opts.namespace);
   }
 
   const reload = async (): Promise<void> => {

@@ -29,15 +29,15 @@ const pool = (namespace: string, name: string, addresses: string[]): k8s.Kuberne
   spec: { addresses },
 });
 
-function webhookConfiguration(name: string, namespace: string, port: number, caBundle: string | undefined): k8s.V1ValidatingWebhookConfiguration {
+function webhookConfiguration(name: string, namespaces: string[], port: number, caBundle: string | undefined): k8s.V1ValidatingWebhookConfiguration {
   const hook = (resource: string, path: string): k8s.V1ValidatingWebhook => ({
     name: `${resource}.${name}.ballast.io`,
     admissionReviewVersions: ['v1'],
     sideEffects: 'None',
     failurePolicy: 'Fail',
     timeoutSeconds: 5,
-    // Only this file's namespace: the rest of the shared control plane never calls us.
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    // Only this file's namespaces: the rest of the shared control plane never calls us.
+    namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: namespaces }] },
     rules: [{ apiGroups: ['ballast.io'], apiVersions: ['v1beta1'], resources: [resource], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }],
     clientConfig: { url: `https://127.0.0.1:${port}${path}`, ...(caBundle ? { caBundle } : {}) },
   });
@@ -79,25 +79,27 @@ async function waitForWebhook(ns: string): Promise<void> {
 }
 
 describe('webhook server registered with the real API server (lab CA certificate)', () => {
-  const ns = uniqueName('webhook');
+  const ns = uniqueName('webhook'); // plays the install namespace
+  const outside = uniqueName('webhook-outside');
+  const unwatched = uniqueName('webhook-unwatched');
   const configName = `${ns}-validation`;
   let server: WebhookServer | undefined;
 
   beforeAll(async () => {
-    await core.createNamespace({ body: { metadata: { name: ns } } });
+    for (const name of [ns, outside, unwatched]) await core.createNamespace({ body: { metadata: { name } } });
     const pki = { dir: handle.pkiDir, caCert: handle.caCert, caKey: join(handle.pkiDir, 'ca.key') };
     const serving = await createServingCert(pki as Parameters<typeof createServingCert>[0], `${ns}-serving`, ['IP:127.0.0.1']);
-    server = await startWebhookServer({ bindAddress: '127.0.0.1:0', certFile: serving.cert, keyFile: serving.key, objects: liveObjects(kc) });
+    server = await startWebhookServer({ bindAddress: '127.0.0.1:0', certFile: serving.cert, keyFile: serving.key, objects: liveObjects(kc), namespace: ns });
     const { readFileSync } = await import('node:fs');
     const caBundle = readFileSync(handle.caCert).toString('base64');
-    await admission.createValidatingWebhookConfiguration({ body: webhookConfiguration(configName, ns, server.port, caBundle) });
+    await admission.createValidatingWebhookConfiguration({ body: webhookConfiguration(configName, [ns, outside], server.port, caBundle) });
     await waitForWebhook(ns);
   });
 
   afterAll(async () => {
     await admission.deleteValidatingWebhookConfiguration({ name: configName }).catch(() => {});
     await server?.close();
-    await core.deleteNamespace({ name: ns }).catch(() => {});
+    for (const name of [ns, outside, unwatched]) await core.deleteNamespace({ name }).catch(() => {});
   });
 
   it('refuses an overlapping pool with our message and accepts one that overlaps nothing', async () => {
@@ -117,14 +119,14 @@ describe('webhook server registered with the real API server (lab CA certificate
     expect(result).toContain('203.0.113.0/24): 203.0.113.0/25 overlaps IPAddressPool "front"');
   });
 
-  it('leaves pools in other namespaces alone (the configuration is namespace-scoped)', async () => {
-    const other = uniqueName('webhook-other');
-    await core.createNamespace({ body: { metadata: { name: other } } });
-    try {
-      expect(await attempt(pool(other, 'front-copy', ['203.0.113.0/25']))).toBe('created');
-    } finally {
-      await core.deleteNamespace({ name: other });
-    }
+  it('refuses a pool outside the install namespace, where Ballast would ignore it', async () => {
+    const refused = await attempt(pool(outside, 'misplaced', ['198.51.100.128/28']));
+    expect(refused).toContain(`denied the request: Ballast reads IPAddressPools only from namespace ${ns}; this one in ${outside} would be ignored`);
+  });
+
+  it('is never called for namespaces the configuration does not select', async () => {
+    // Overlaps "front" and lies outside the install namespace: the webhook would refuse it twice over.
+    expect(await attempt(pool(unwatched, 'front-copy', ['203.0.113.0/25']))).toBe('created');
   });
 
   it('accepts an L2Advertisement naming an unknown pool, and kubectl shows the warning', async () => {
@@ -165,7 +167,7 @@ describe('startWebhook with self-signed certificates', () => {
   it('makes a CA, stores it in the Secret, patches caBundle, and the API server then trusts the webhook', async () => {
     const port = await freePort();
     // Created without a caBundle: only startWebhook's patch makes the API server trust it.
-    await admission.createValidatingWebhookConfiguration({ body: webhookConfiguration(configName, ns, port, undefined) });
+    await admission.createValidatingWebhookConfiguration({ body: webhookConfiguration(configName, [ns], port, undefined) });
     const common = { kubeConfig: kc, namespace: ns, ipAddresses: ['127.0.0.1'], configurationName: configName, secretName: 'ballast-webhook-cert' } as const;
     started.push(await startWebhook({ ...common, bindAddress: `127.0.0.1:${port}`, certDir: dirs[0]! }));
 

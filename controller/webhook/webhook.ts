@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type IPAddressPool, type L2Advertisement } from '../../shared/api/index.ts';
 import { webhookDnsNames } from './certificates.ts';
 import { CERT_FILE, KEY_FILE, syncCertificates } from './certificate-sync.ts';
-import { startWebhookServer, type WebhookLogger, type WebhookObjects } from './server.ts';
+import { silentLogger, startWebhookServer, type WebhookLogger, type WebhookObjects } from './server.ts';
 
 export interface WebhookOptions {
   readonly kubeConfig: k8s.KubeConfig;
@@ -44,10 +44,8 @@ export interface Webhook {
   close(): Promise<void>;
 }
 
-const silent: WebhookLogger = { info: () => {}, warn: () => {}, error: () => {} };
-
 export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
-  const log = opts.log ?? silent;
+  const log = opts.log ?? silentLogger;
   const selfSigned = (opts.certificates ?? 'self-signed') === 'self-signed';
   const sync = (): ReturnType<typeof syncCertificates> =>
     syncCertificates({
@@ -68,6 +66,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
     certFile: join(opts.certDir, CERT_FILE),
     keyFile: join(opts.certDir, KEY_FILE),
     objects: opts.objects ?? liveObjects(opts.kubeConfig),
+    namespace: opts.namespace,
     log,
   });
 
