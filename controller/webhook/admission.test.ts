@@ -93,6 +93,23 @@ describe('decide', () => {
     expect(decide('/validate-ipaddresspool', parsed({ operation: 'DELETE', object: null }), objects).allowed).toBe(true);
   });
 
+  it('answers every object shape with a verdict, never an exception (property)', () => {
+    const field = fc.oneof(fc.anything(), fc.array(fc.anything()), fc.record({ priority: fc.anything(), namespaces: fc.anything(), namespaceSelectors: fc.anything(), serviceSelectors: fc.anything() }));
+    const keys = ['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocation', 'ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces', 'serviceSelectors'];
+    const object = fc.record({
+      metadata: fc.oneof(fc.anything(), fc.record({ name: fc.oneof(fc.string(), fc.anything()), namespace: fc.constant(NS), labels: fc.anything() })),
+      spec: fc.oneof(fc.anything(), fc.dictionary(fc.constantFrom(...keys), field)),
+    });
+    fc.assert(
+      fc.property(object, fc.constantFrom('IPAddressPool', 'L2Advertisement'), fc.array(object, { maxLength: 3 }), (obj, kind, others) => {
+        const route = kind === 'IPAddressPool' ? '/validate-ipaddresspool' : '/validate-l2advertisement';
+        const v = decide(route, parsed({ kind: { kind }, object: obj }), { pools: others as never[], advertisements: others as never[] });
+        expect(typeof v.allowed).toBe('boolean');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('survives a CREATE whose object is not shaped like a pool', () => {
     const v = decide('/validate-ipaddresspool', parsed({ object: { metadata: 7, spec: { addresses: [1, null] } } }), objects);
     expect(v.allowed).toBe(false);

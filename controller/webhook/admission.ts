@@ -75,9 +75,15 @@ export function decide(route: Route, request: AdmissionRequest, objects: Namespa
     const elsewhere = `Ballast reads ${expected}s only from namespace ${installNamespace}; this one in ${request.namespace || '(none)'} would be ignored`;
     return request.operation === 'CREATE' ? { allowed: false, reasons: [elsewhere], warnings: [] } : { allowed: true, reasons: [], warnings: [elsewhere] };
   }
-  return expected === 'IPAddressPool'
-    ? validatePool(request.object as IPAddressPool, objects.pools, objects.advertisements)
-    : validateL2Advertisement(request.object as L2Advertisement, objects.pools);
+  try {
+    return expected === 'IPAddressPool'
+      ? validatePool(request.object as IPAddressPool, objects.pools, objects.advertisements)
+      : validateL2Advertisement(request.object as L2Advertisement, objects.pools);
+  } catch (e) {
+    // The API server checks the CRD schema before it calls us, so only a shape the schema forbids gets here, and a
+    // parser that throws on it has a bug; refusing is the safe answer (failurePolicy Fail would refuse too).
+    return { allowed: false, reasons: [`the object does not have the shape the CRD defines: ${(e as Error).message}`], warnings: [] };
+  }
 }
 
 export interface AdmissionReviewResponse {
