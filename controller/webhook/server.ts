@@ -97,12 +97,15 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   async function decideWithObjects(route: Route, request: AdmissionRequest): Promise<Verdict> {
     let objects: NamespaceObjects;
     try {
+      // Advertisements matter only to a pool (for a warning); an advertisement is checked against pools alone.
       const [pools, advertisements] = await Promise.all([
         opts.objects.pools(request.namespace),
-        opts.objects.l2Advertisements(request.namespace).catch((e: unknown) => {
-          log.warn({ err: String(e) }, 'cannot list L2Advertisements; validating without them');
-          return undefined;
-        }),
+        route !== '/validate-ipaddresspool'
+          ? undefined
+          : opts.objects.l2Advertisements(request.namespace).catch((e: unknown) => {
+              log.warn({ err: String(e) }, 'cannot list L2Advertisements; validating without them');
+              return undefined;
+            }),
       ]);
       objects = { pools, advertisements };
     } catch (e) {
