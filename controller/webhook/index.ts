@@ -2,5 +2,3 @@
 export { startWebhook, liveObjects, type Webhook, type WebhookOptions } from './webhook.ts';
 export { startWebhookServer, type WebhookObjects, type WebhookLogger, type WebhookServer, type WebhookServerOptions } from './server.ts';
 export { validatePool, validateL2Advertisement, type Verdict } from './validate.ts';
-export { createCertificates, certificateProblem, webhookDnsNames, type CertificateBundle } from './certificates.ts';
-export { patchCABundle } from './certificate-sync.ts';
