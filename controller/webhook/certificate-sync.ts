@@ -26,12 +26,32 @@ export interface CertificateSyncOptions extends CertificateSubject {
   readonly log: WebhookLogger;
 }
 
-/** Makes sure certDir holds a good certificate and the API server trusts its CA; returns what is in use. */
-export async function syncCertificates(o: CertificateSyncOptions): Promise<CertificateBundle> {
+export interface SyncResult {
+  readonly bundle: CertificateBundle;
+  /** The configuration's caBundle is current (false: it could not be patched yet; retry soon). */
+  readonly trusted: boolean;
+}
+
+/**
+ * Makes sure certDir holds a good certificate and the API server trusts its CA.
+ * Failing to patch the configuration is not fatal (it may be created after the
+ * controller, or RBAC may be missing): it is logged and reported as not trusted.
+ */
+export async function syncCertificates(o: CertificateSyncOptions): Promise<SyncResult> {
   const bundle = o.secretName ? await fromSecret(o, o.secretName) : await fromCertDir(o);
   await writeCertDir(o.certDir, bundle);
-  if (o.configurationName) await patchCABundle(o.kubeConfig, o.configurationName, bundle.caBundle, o.log);
-  return bundle;
+  if (!o.configurationName) return { bundle, trusted: true };
+  try {
+    await patchCABundle(o.kubeConfig, o.configurationName, bundle.caBundle, o.log);
+    return { bundle, trusted: true };
+  } catch (e) {
+    const code = (e as { code?: number }).code;
+    o.log.warn(
+      { configuration: o.configurationName, code, err: String(e) },
+      code === 404 ? 'ValidatingWebhookConfiguration not found; its caBundle will be set once it exists' : 'cannot update the webhook caBundle; retrying',
+    );
+    return { bundle, trusted: false };
+  }
 }
 
 async function fromCertDir(o: CertificateSyncOptions): Promise<CertificateBundle> {

@@ -66,8 +66,14 @@ async function kubectlApply(manifest: object): Promise<{ stdout: string; stderr:
 async function waitForWebhook(ns: string): Promise<void> {
   // The API server picks up a new configuration within about a second; probe with a pool the webhook must refuse.
   const probe = { ...pool(ns, 'probe', ['198.51.100.0/24']), spec: { addresses: ['198.51.100.0/24'] } };
-  await objects.create(pool(ns, 'probe-base', ['198.51.100.0/24']));
   const deadline = Date.now() + 20_000;
+  // Until the API server trusts the webhook even this create fails (failurePolicy Fail).
+  for (;;) {
+    const result = await attempt(pool(ns, 'probe-base', ['198.51.100.0/24']));
+    if (result === 'created') break;
+    if (Date.now() > deadline) throw new Error(`the webhook never accepted a pool; last result: ${result}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
   for (;;) {
     const result = await attempt(probe);
     if (result.includes('overlaps IPAddressPool "probe-base"')) break;
@@ -150,17 +156,19 @@ describe('webhook server registered with the real API server (lab CA certificate
 
 describe('startWebhook with self-signed certificates', () => {
   const ns = uniqueName('webhook-ss');
+  const late = uniqueName('webhook-late');
   const configName = `${ns}-validation`;
-  const dirs = [mkdtempSync(join(tmpdir(), 'ballast-certs-a-')), mkdtempSync(join(tmpdir(), 'ballast-certs-b-'))];
+  const lateConfigName = `${late}-validation`;
+  const dirs = ['a', 'b', 'c'].map((x) => mkdtempSync(join(tmpdir(), `ballast-certs-${x}-`)));
   const started: Webhook[] = [];
 
   beforeAll(async () => {
-    await core.createNamespace({ body: { metadata: { name: ns } } });
+    for (const name of [ns, late]) await core.createNamespace({ body: { metadata: { name } } });
   });
   afterAll(async () => {
-    await admission.deleteValidatingWebhookConfiguration({ name: configName }).catch(() => {});
+    for (const name of [configName, lateConfigName]) await admission.deleteValidatingWebhookConfiguration({ name }).catch(() => {});
     for (const w of started) await w.close();
-    await core.deleteNamespace({ name: ns }).catch(() => {});
+    for (const name of [ns, late]) await core.deleteNamespace({ name }).catch(() => {});
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -192,5 +200,24 @@ describe('startWebhook with self-signed certificates', () => {
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(join(dirs[1]!, 'tls.crt'), 'utf8')).toBe(readFileSync(join(dirs[0]!, 'tls.crt'), 'utf8'));
+  });
+
+  it('sets the caBundle of a configuration created after it started', async () => {
+    const port = await freePort();
+    started.push(
+      await startWebhook({
+        kubeConfig: kc,
+        namespace: late,
+        ipAddresses: ['127.0.0.1'],
+        configurationName: lateConfigName,
+        bindAddress: `127.0.0.1:${port}`,
+        certDir: dirs[2]!,
+        untrustedRetryMs: 200,
+      }),
+    );
+    await admission.createValidatingWebhookConfiguration({ body: webhookConfiguration(lateConfigName, [late], port, undefined) });
+    await waitForWebhook(late);
+    const config = await admission.readValidatingWebhookConfiguration({ name: lateConfigName });
+    expect(config.webhooks?.every((h) => (h.clientConfig.caBundle ?? '').length > 0)).toBe(true);
   });
 });

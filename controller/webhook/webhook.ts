@@ -33,6 +33,8 @@ export interface WebhookOptions {
   readonly secretName?: string | null;
   /** How often certificates are re-checked (default 1 h). */
   readonly resyncIntervalMs?: number;
+  /** How soon to retry while the caBundle could not be set (default 5 s). */
+  readonly untrustedRetryMs?: number;
   /** Where decisions read other objects (default: live LISTs through kubeConfig). */
   readonly objects?: WebhookObjects;
   readonly log?: WebhookLogger;
@@ -59,7 +61,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
       now: opts.now ?? (() => new Date()),
       log,
     });
-  if (selfSigned) await sync();
+  let trusted = selfSigned ? (await sync()).trusted : true;
 
   const server = await startWebhookServer({
     bindAddress: opts.bindAddress ?? ':9443',
@@ -70,18 +72,29 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
     log,
   });
 
+  // Re-sync hourly (renewal, a certificate another replica renewed); every few seconds while
+  // the caBundle could not be set, since until then the API server cannot call the webhook.
   let timer: NodeJS.Timeout | undefined;
-  if (selfSigned) {
-    timer = setInterval(
-      () => void sync().catch((e: unknown) => log.warn({ err: String(e) }, 'webhook certificate re-sync failed; retrying later')),
-      opts.resyncIntervalMs ?? 3_600_000,
+  let closed = false;
+  const schedule = (): void => {
+    if (closed || !selfSigned) return;
+    const interval = opts.resyncIntervalMs ?? 3_600_000;
+    timer = setTimeout(
+      () =>
+        void sync()
+          .then((r) => void (trusted = r.trusted))
+          .catch((e: unknown) => log.warn({ err: String(e) }, 'webhook certificate re-sync failed; retrying later'))
+          .finally(schedule),
+      trusted ? interval : Math.min(interval, opts.untrustedRetryMs ?? 5_000),
     );
     timer.unref();
-  }
+  };
+  schedule();
   return {
     port: server.port,
     close: async () => {
-      clearInterval(timer);
+      closed = true;
+      clearTimeout(timer);
       await server.close();
     },
   };
