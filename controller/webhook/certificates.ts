@@ -5,7 +5,11 @@
 // RSA keys (native: forge's JS key generation takes seconds) and checks results.
 import { generateKeyPair, randomBytes, X509Certificate, createPrivateKey } from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
+import type * as Forge from 'node-forge';
+
+type ForgeModule = typeof Forge;
+/** Loaded on first use: the CLI and a controller with provided certificates never pay for it. */
+const loadForge = async (): Promise<ForgeModule> => ((await import('node-forge')) as { default: ForgeModule }).default;
 
 export interface CertificateBundle {
   /** PEM: the CA that signed `cert`. */
@@ -41,7 +45,8 @@ const DAY_MS = 86_400_000;
 const generateRsa = promisify(generateKeyPair);
 
 export async function createCertificates(opts: CreateCertificatesOptions): Promise<CertificateBundle> {
-  const [ca, server] = await Promise.all([rsaKeyPair(), rsaKeyPair()]);
+  const forge = await loadForge();
+  const [ca, server] = await Promise.all([rsaKeyPair(forge), rsaKeyPair(forge)]);
   const commonName = opts.dnsNames[0] ?? opts.ipAddresses?.[0] ?? 'ballast-webhook';
 
   const caCert = forge.pki.createCertificate();
@@ -123,7 +128,7 @@ function certificateExpired(pem: string, now: Date): boolean {
   }
 }
 
-async function rsaKeyPair(): Promise<{ pem: string; privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey }> {
+async function rsaKeyPair(forge: ForgeModule): Promise<{ pem: string; privateKey: Forge.pki.rsa.PrivateKey; publicKey: Forge.pki.rsa.PublicKey }> {
   const { privateKey } = await generateRsa('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const forgeKey = forge.pki.privateKeyFromPem(pem);
