@@ -10,14 +10,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{controller,speaker,shared,test,bench,deploy}/**/*.test.ts'],
+          include: ['{controller,cli,speaker,shared,test,bench,deploy}/**/*.test.ts'],
           exclude: ['**/*.lab.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'lab',
-          include: ['{test,controller,speaker,shared}/**/*.lab.test.ts'],
+          include: ['{test,controller,cli,speaker,shared}/**/*.lab.test.ts'],
           globalSetup: ['test/lab/vitest-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
