@@ -27,7 +27,7 @@ export interface WebhookOptions {
   readonly serviceName?: string;
   /** Extra IP SANs (tests reach the webhook by URL at an IP). */
   readonly ipAddresses?: readonly string[];
-  /** Default "ballast-webhook"; undefined in the options object means the default, null means do not patch. */
+  /** Default "ballast-webhook-configuration" (deploy/webhook); undefined means the default, null means do not patch. */
   readonly configurationName?: string | null;
   /** Default "ballast-webhook-cert"; null keeps the certificate per process (one replica, or tests). */
   readonly secretName?: string | null;
@@ -57,7 +57,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
       dnsNames: webhookDnsNames(opts.serviceName ?? 'ballast-webhook', opts.namespace),
       ipAddresses: opts.ipAddresses ?? [],
       secretName: opts.secretName === null ? undefined : (opts.secretName ?? 'ballast-webhook-cert'),
-      configurationName: opts.configurationName === null ? undefined : (opts.configurationName ?? 'ballast-webhook'),
+      configurationName: opts.configurationName === null ? undefined : (opts.configurationName ?? 'ballast-webhook-configuration'),
       now: opts.now ?? (() => new Date()),
       log,
     });
