@@ -269,7 +269,8 @@ describe('Allocator against a reference model', () => {
             if (r.ok) {
               checkLowestFree(model, key, req, r.value, config);
               const prior = model.get(key);
-              if (cmd.kind === 'reassign' && prior) expectKept(prior.assignment, r.value, `re-assign ${key}`);
+              // Re-assigning a satisfied Service never moves it; one kept on old IPs may now get what it asks for.
+              if (cmd.kind === 'reassign' && prior?.satisfied) expectKept(prior.assignment, r.value, `re-assign ${key}`);
               seen.assigned++;
               if (r.value.ips.length === 2) seen.dual++;
               if ([...model.entries()].some(([k, h]) => k !== key && h.assignment.ips.some((x) => r.value.ips.some((y) => sameIP(x, y))))) seen.shared++;
@@ -324,10 +325,11 @@ describe('Allocator against a reference model', () => {
         }
         restart(model, specs, [5, 3, 1, 0, 2, 4]);
       }),
-      { numRuns: 250 },
+      // FC_SEED / FC_PATH replay a counterexample fast-check printed.
+      { numRuns: 250, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH, endOnFailure: true } : {}) },
     );
     // The generators reach every interesting path, not only the easy ones.
-    for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(what === 'droppedOnEdit' ? 2 : 20);
+    for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(what === 'droppedOnEdit' ? 0 : 20);
   });
 
   it('growing a pool moves nobody; shrinking it moves exactly the Services outside', () => {
