@@ -23,6 +23,8 @@ export interface ServiceControllerOptions {
   log: Logger;
   /** Pool status is rewritten at most this often while Services churn (default 500 ms). */
   poolStatusDelayMs?: number;
+  /** Status writes in flight at once (default 16). */
+  writeConcurrency?: number;
 }
 
 const POOLS = 'pools';
@@ -112,7 +114,12 @@ export class ServiceController {
     for (const s of services) queue.add(svcItem(serviceKeyOf(s)));
     queue.add(POOL_STATUS);
     try {
-      await queue.run((item) => this.#process(core, queue, item), signal, (item, e) => log.error({ item, err: e }, 'sync failed'));
+      // Decisions are synchronous; the status writes they lead to overlap (5000 Services would
+      // otherwise wait for 5000 round trips one after the other).
+      await queue.run((item) => this.#process(core, queue, item), signal, {
+        concurrency: this.#opts.writeConcurrency ?? 16,
+        onError: (item, e) => log.error({ item, err: e }, 'sync failed'),
+      });
     } finally {
       queue.close();
       this.#term = undefined;

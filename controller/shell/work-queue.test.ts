@@ -62,3 +62,51 @@ describe('WorkQueue', () => {
     expect(runs).toBe(1);
   });
 });
+
+describe('WorkQueue concurrency', () => {
+  it('runs up to N keys at once but never one key twice at once', async () => {
+    const q = new WorkQueue();
+    let inFlight = 0;
+    let most = 0;
+    const perKey = new Map<string, number>();
+    let overlapSameKey = false;
+    const runs: string[] = [];
+    for (const k of ['a', 'b', 'c', 'd', 'e']) q.add(k);
+    const ac = new AbortController();
+    const running = q.run(async (k) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      if ((perKey.get(k) ?? 0) > 0) overlapSameKey = true;
+      perKey.set(k, (perKey.get(k) ?? 0) + 1);
+      runs.push(k);
+      if (k === 'a' && runs.filter((r) => r === 'a').length === 1) q.add('a'); // re-queued while running
+      await tick(20);
+      perKey.set(k, perKey.get(k)! - 1);
+      inFlight--;
+      return true;
+    }, ac.signal, { concurrency: 3 });
+    await tick(150);
+    ac.abort();
+    await running;
+    expect(most).toBe(3);
+    expect(overlapSameKey).toBe(false);
+    expect(runs.filter((r) => r === 'a')).toHaveLength(2);
+    expect([...runs].sort()).toEqual(['a', 'a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('waits for the work in flight when aborted', async () => {
+    const q = new WorkQueue();
+    let finished = false;
+    q.add('slow');
+    const ac = new AbortController();
+    const running = q.run(async () => {
+      await tick(30);
+      finished = true;
+      return true;
+    }, ac.signal, { concurrency: 2 });
+    await tick(5);
+    ac.abort();
+    await running;
+    expect(finished).toBe(true);
+  });
+});

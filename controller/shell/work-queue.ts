@@ -1,7 +1,9 @@
-// A keyed work queue processed one item at a time (the allocator is not
-// shared between concurrent syncs, so nothing needs locking): a key queued
-// twice is processed once, a key being processed and queued again runs again
-// after, and a failed key comes back after a per-key exponential backoff.
+// A keyed work queue: a key queued twice is processed once, a key being
+// processed and queued again runs again after it (never two at once), and a
+// failed key comes back after a per-key exponential backoff. Several keys may
+// be in flight at once: a sync decides synchronously (the allocator is only
+// touched between awaits, so it needs no lock) and then waits for its writes,
+// and those writes overlap.
 export interface WorkQueueOptions {
   /** First retry delay after a failure (default 200 ms), doubling per failure up to maxRetryDelayMs (default 30 s). */
   retryDelayMs?: number;
@@ -42,26 +44,49 @@ export class WorkQueue {
     this.#delayed.set(key, timer);
   }
 
-  /** Processes keys until the signal aborts; `work` returning false (or throwing) means retry later. */
-  async run(work: (key: string) => Promise<boolean>, signal: AbortSignal, onError?: (key: string, e: unknown) => void): Promise<void> {
-    signal.addEventListener('abort', () => this.#wake?.(), { once: true });
+  /**
+   * Processes keys until the signal aborts, up to `concurrency` at once (never one key twice at
+   * once); `work` resolving false (or throwing) means retry later. Resolves when the work in flight
+   * at the abort has finished.
+   */
+  async run(work: (key: string) => Promise<boolean>, signal: AbortSignal, opts: { concurrency?: number; onError?: (key: string, e: unknown) => void } = {}): Promise<void> {
+    const concurrency = Math.max(1, opts.concurrency ?? 1);
+    const active = new Set<string>();
+    const running = new Set<Promise<void>>();
+    const wake = (): void => this.#wake?.();
+    signal.addEventListener('abort', wake, { once: true });
     while (!signal.aborted) {
-      const key = this.#queued.values().next().value;
+      const key = active.size < concurrency ? this.#nextIdle(active) : undefined;
       if (key === undefined) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
         continue;
       }
       this.#queued.delete(key);
-      let done = false;
-      try {
-        done = await work(key);
-      } catch (e) {
-        onError?.(key, e);
-      }
-      if (done) this.#failures.delete(key);
-      else this.#retry(key);
+      active.add(key);
+      const job = (async () => {
+        let done = false;
+        try {
+          done = await work(key);
+        } catch (e) {
+          opts.onError?.(key, e);
+        }
+        active.delete(key);
+        if (done) this.#failures.delete(key);
+        else this.#retry(key);
+      })();
+      running.add(job);
+      void job.finally(() => {
+        running.delete(job);
+        wake();
+      });
     }
+    await Promise.all(running);
+  }
+
+  #nextIdle(active: ReadonlySet<string>): string | undefined {
+    for (const key of this.#queued) if (!active.has(key)) return key;
+    return undefined;
   }
 
   close(): void {
