@@ -1,7 +1,7 @@
 // The `ballast` command line: argument parsing and dispatch, with all I/O
 // passed in so tests run it like a user would.
 import { parseArgs } from 'node:util';
-import * as k8s from '@kubernetes/client-node';
+import { loadKubeConfig } from '../shared/k8s/index.ts';
 import { analyze, fetchSnapshot, renderStatus, reportToJson } from './status/index.ts';
 import { convertMetalLB } from './convert/index.ts';
 
@@ -80,12 +80,10 @@ async function status(args: readonly string[], io: CliIO): Promise<number> {
   const width = values.width === undefined ? (io.columns ?? 100) : Number(values.width);
   if (!Number.isInteger(width) || width < 20) throw new Error(`--width must be a whole number of columns, at least 20`);
 
-  const kc = new k8s.KubeConfig();
-  if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
-  else kc.loadFromDefault();
-  if (values.context) kc.setCurrentContext(values.context);
-
-  const report = analyze(await fetchSnapshot(kc, values.namespace, values['load-balancer-class']));
+  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env });
+  if (!loaded.ok) throw new Error(loaded.error);
+  const { access } = loaded.value;
+  const report = analyze(await fetchSnapshot(access, values.namespace, values['load-balancer-class']).finally(() => access.close()));
   if (values.output === 'json') io.stdout(`${reportToJson(report)}\n`);
   else {
     const color = io.isTTY && !values['no-color'] && !io.env.NO_COLOR;

@@ -21,7 +21,7 @@ if (!loaded.ok) {
   log.fatal(loaded.error);
   process.exit(2);
 }
-const kc = loaded.value.kubeConfig;
+const { access } = loaded.value;
 const metricsAddress = parseBindAddress('metrics-bind-address', f.metricsBindAddress);
 if (!metricsAddress.ok) {
   log.fatal(metricsAddress.error);
@@ -30,8 +30,8 @@ if (!metricsAddress.ok) {
 
 const registry = createMetricsRegistry();
 const metrics = createControllerMetrics(registry);
-const events = createEventRecorder(kc, { component: 'ballast-controller', instance: f.instance, logger: log });
-const controller = new ServiceController({ kc, namespace: f.namespace, loadBalancerClass: f.loadBalancerClass, events, metrics, log });
+const events = createEventRecorder(access, { component: 'ballast-controller', instance: f.instance, logger: log });
+const controller = new ServiceController({ access, namespace: f.namespace, loadBalancerClass: f.loadBalancerClass, events, metrics, log });
 const readiness = new ReadinessChecks();
 readiness.add('informers', () => controller.readiness());
 
@@ -46,7 +46,7 @@ let webhook: { close(): Promise<void> } | undefined;
 if (f.webhookEnabled) {
   // Loaded only when enabled: its certificate code is not needed otherwise.
   import('./webhook/index.ts')
-    .then(({ startWebhook }) => startWebhook({ kubeConfig: kc, namespace: f.namespace, bindAddress: f.webhookBindAddress, certDir: f.webhookCertDir, log }))
+    .then(({ startWebhook }) => startWebhook({ access, namespace: f.namespace, bindAddress: f.webhookBindAddress, certDir: f.webhookCertDir, log }))
     .then(
     (w) => {
       webhook = w;
@@ -60,7 +60,7 @@ const lead = async (signal: AbortSignal): Promise<void> => {
   metrics.leader.set(1);
   log.info('leading: restoring assignments, then allocating');
   try {
-    await ensureHeartbeatSecret(kc, f.namespace, log);
+    await ensureHeartbeatSecret(access, f.namespace, log);
     await controller.lead(signal);
   } finally {
     metrics.leader.set(0);
@@ -68,7 +68,7 @@ const lead = async (signal: AbortSignal): Promise<void> => {
 };
 
 const elector = f.leaderElect
-  ? createLeaderElector(kc, {
+  ? createLeaderElector(access, {
       namespace: f.namespace,
       name: f.leaseName,
       identity: f.instance,
@@ -84,7 +84,7 @@ const elector = f.leaderElect
 const solo = new AbortController();
 if (elector) elector.start();
 else void lead(solo.signal);
-log.info({ namespace: f.namespace, loadBalancerClass: f.loadBalancerClass ?? '(none)', leaderElect: f.leaderElect, metrics: server.value.url }, 'ballast-controller started');
+log.info({ apiServer: loaded.value.server, kubeconfig: loaded.value.source, namespace: f.namespace, loadBalancerClass: f.loadBalancerClass ?? '(none)', leaderElect: f.leaderElect, metrics: server.value.url }, 'ballast-controller started');
 
 let stopping = false;
 const shutdown = async (signal: string): Promise<void> => {

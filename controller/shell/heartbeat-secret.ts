@@ -3,15 +3,14 @@
 // an existing one: rotating it is an operator's decision (speakers accept a
 // list of keys while both are rolled out).
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { formatApiError, objectClient, RESOURCES } from '../../shared/k8s/index.ts';
+import { formatApiError, objectClient, RESOURCES, type ApiAccess } from '../../shared/k8s/index.ts';
 import type { Logger } from '../../shared/observability/index.ts';
 
 export const HEARTBEAT_SECRET = 'ballast-heartbeat';
 export const HEARTBEAT_SECRET_KEY = 'key';
 
-export async function ensureHeartbeatSecret(kc: KubeConfig, namespace: string, log: Logger): Promise<void> {
-  const secrets = objectClient(kc, RESOURCES.secret);
+export async function ensureHeartbeatSecret(access: ApiAccess, namespace: string, log: Logger): Promise<void> {
+  const secrets = objectClient(access, RESOURCES.secret);
   const existing = await secrets.get({ namespace, name: HEARTBEAT_SECRET });
   if (existing.ok) return;
   if (existing.error.code !== 404) {

@@ -3,9 +3,9 @@
 // finalizers, Events). Only the leader runs the core: a new term starts from
 // nothing and restores every assignment from Service status before it
 // allocates anything (so losing and regaining leadership is a restart).
-import type { KubeConfig, V1Namespace, V1Service } from '@kubernetes/client-node';
+import type { V1Namespace, V1Service } from '@kubernetes/client-node';
 import { POOL_FINALIZER, type IPAddressPool } from '../../shared/api/index.ts';
-import { createInformer, formatApiError, objectClient, RESOURCES, type EventRecorder, type Informer, type ObjectClient } from '../../shared/k8s/index.ts';
+import { createInformer, formatApiError, objectClient, RESOURCES, type ApiAccess, type EventRecorder, type Informer, type ObjectClient } from '../../shared/k8s/index.ts';
 import type { Labels } from '../../shared/labels/index.ts';
 import type { Logger } from '../../shared/observability/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
@@ -14,7 +14,7 @@ import type { ControllerMetrics } from './metrics.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ServiceControllerOptions {
-  kc: KubeConfig;
+  access: ApiAccess;
   /** Where the pools live. */
   namespace: string;
   loadBalancerClass?: string;
@@ -46,9 +46,9 @@ export class ServiceController {
   constructor(opts: ServiceControllerOptions) {
     this.#opts = opts;
     const log = opts.log;
-    this.#serviceApi = objectClient(opts.kc, RESOURCES.service);
-    this.#poolApi = objectClient(opts.kc, RESOURCES.ipAddressPool);
-    this.services = createInformer(opts.kc, RESOURCES.service, {
+    this.#serviceApi = objectClient(opts.access, RESOURCES.service);
+    this.#poolApi = objectClient(opts.access, RESOURCES.ipAddressPool);
+    this.services = createInformer(opts.access, RESOURCES.service, {
       logger: log,
       onAdd: (s) => this.#enqueue(svcItem(serviceKeyOf(s))),
       onUpdate: (s) => {
@@ -61,14 +61,14 @@ export class ServiceController {
         this.#enqueue(svcItem(serviceKeyOf(s)));
       },
     });
-    this.namespaces = createInformer(opts.kc, RESOURCES.namespace, {
+    this.namespaces = createInformer(opts.access, RESOURCES.namespace, {
       logger: log,
       // Namespace labels feed serviceAllocation.namespaceSelectors.
       onUpdate: (ns, old) => {
         if (JSON.stringify(ns.metadata?.labels ?? {}) !== JSON.stringify(old.metadata?.labels ?? {})) this.#enqueueNamespace(ns.metadata?.name ?? '');
       },
     });
-    this.pools = createInformer(opts.kc, RESOURCES.ipAddressPool, {
+    this.pools = createInformer(opts.access, RESOURCES.ipAddressPool, {
       namespace: opts.namespace,
       logger: log,
       onAdd: () => this.#enqueue(POOLS),

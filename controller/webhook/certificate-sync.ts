@@ -6,7 +6,9 @@
 // every step is idempotent, so replicas converge.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import type { V1Secret, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import { defineResource, formatApiError, objectClient, RESOURCES, type ApiAccess, type ApiError } from '../../shared/k8s/index.ts';
+import { err, ok, type Result } from '../../shared/result.ts';
 import { certificateProblem, createCertificates, type CertificateBundle, type CertificateSubject } from './certificates.ts';
 import type { WebhookLogger } from './server.ts';
 
@@ -15,7 +17,7 @@ export const KEY_FILE = 'tls.key';
 export const CA_FILE = 'ca.crt';
 
 export interface CertificateSyncOptions extends CertificateSubject {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly access: ApiAccess;
   readonly namespace: string;
   readonly certDir: string;
   /** Secret shared by the replicas (undefined: this process keeps its own, in certDir). */
@@ -41,17 +43,14 @@ export async function syncCertificates(o: CertificateSyncOptions): Promise<SyncR
   const bundle = o.secretName ? await fromSecret(o, o.secretName) : await fromCertDir(o);
   await writeCertDir(o.certDir, bundle);
   if (!o.configurationName) return { bundle, trusted: true };
-  try {
-    await patchCABundle(o.kubeConfig, o.configurationName, bundle.caBundle, o.log);
-    return { bundle, trusted: true };
-  } catch (e) {
-    const code = (e as { code?: number }).code;
-    o.log.warn(
-      { configuration: o.configurationName, code, err: String(e) },
-      code === 404 ? 'ValidatingWebhookConfiguration not found; its caBundle will be set once it exists' : 'cannot update the webhook caBundle; retrying',
-    );
-    return { bundle, trusted: false };
-  }
+  const patched = await patchCABundle(o.access, o.configurationName, bundle.caBundle, o.log);
+  if (patched.ok) return { bundle, trusted: true };
+  const code = typeof patched.error === 'string' ? undefined : patched.error.code;
+  o.log.warn(
+    { configuration: o.configurationName, code, err: typeof patched.error === 'string' ? patched.error : formatApiError(patched.error) },
+    code === 404 ? 'ValidatingWebhookConfiguration not found; its caBundle will be set once it exists' : 'cannot update the webhook caBundle; retrying',
+  );
+  return { bundle, trusted: false };
 }
 
 async function fromCertDir(o: CertificateSyncOptions): Promise<CertificateBundle> {
@@ -63,19 +62,18 @@ async function fromCertDir(o: CertificateSyncOptions): Promise<CertificateBundle
 }
 
 async function fromSecret(o: CertificateSyncOptions, name: string): Promise<CertificateBundle> {
-  const core = o.kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const secrets = objectClient(o.access, RESOURCES.secret);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const secret = await core.readNamespacedSecret({ name, namespace: o.namespace }).catch((e: unknown) => {
-      if ((e as { code?: number }).code === 404) return undefined;
-      throw e;
-    });
+    const read = await secrets.get({ name, namespace: o.namespace });
+    if (!read.ok && read.error.code !== 404) throw new Error(`reading Secret ${o.namespace}/${name}: ${formatApiError(read.error)}`);
+    const secret = read.ok ? read.value : undefined;
     const existing = secret ? bundleFromSecret(secret) : undefined;
     const problem = certificateProblem(existing, { ...o, now: o.now() });
     if (!problem && existing) return existing;
 
     o.log.info({ secret: `${o.namespace}/${name}`, reason: problem }, 'creating webhook certificate');
     const bundle = await createCertificates({ ...o, now: o.now(), previousCA: existing?.caCert });
-    const body: k8s.V1Secret = {
+    const body: V1Secret = {
       metadata: { name, namespace: o.namespace, ...(secret?.metadata?.resourceVersion ? { resourceVersion: secret.metadata.resourceVersion } : {}) },
       type: 'kubernetes.io/tls',
       data: {
@@ -86,20 +84,15 @@ async function fromSecret(o: CertificateSyncOptions, name: string): Promise<Cert
         'ca-bundle.crt': b64(bundle.caBundle),
       },
     };
-    try {
-      if (secret) await core.replaceNamespacedSecret({ name, namespace: o.namespace, body });
-      else await core.createNamespacedSecret({ namespace: o.namespace, body });
-      return bundle;
-    } catch (e) {
-      // Another replica wrote first: use its certificate (read again).
-      const code = (e as { code?: number }).code;
-      if (code !== 409) throw e;
-    }
+    const written = secret ? await secrets.replace(body) : await secrets.create(body);
+    if (written.ok) return bundle;
+    // 409: another replica wrote first: use its certificate (read again).
+    if (written.error.code !== 409) throw new Error(`writing Secret ${o.namespace}/${name}: ${formatApiError(written.error)}`);
   }
   throw new Error(`Secret ${o.namespace}/${name} kept changing while the webhook certificate was written`);
 }
 
-function bundleFromSecret(secret: k8s.V1Secret): CertificateBundle | undefined {
+function bundleFromSecret(secret: V1Secret): CertificateBundle | undefined {
   const get = (key: string): string | undefined => {
     const v = secret.data?.[key];
     return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
@@ -135,24 +128,33 @@ async function writeCertDir(dir: string, bundle: CertificateBundle): Promise<voi
   }
 }
 
+const webhookConfigurations = defineResource<V1ValidatingWebhookConfiguration>(
+  'admissionregistration.k8s.io/v1',
+  'ValidatingWebhookConfiguration',
+  'validatingwebhookconfigurations',
+  false,
+);
+
 /** Sets every webhook's clientConfig.caBundle in the configuration; optimistic concurrency, retried on conflict. */
-export async function patchCABundle(kc: k8s.KubeConfig, name: string, caBundlePem: string, log: WebhookLogger): Promise<void> {
-  const api = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+async function patchCABundle(access: ApiAccess, name: string, caBundlePem: string, log: WebhookLogger): Promise<Result<void, ApiError | string>> {
+  const configurations = objectClient(access, webhookConfigurations);
   const wanted = b64(caBundlePem);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const config = await api.readValidatingWebhookConfiguration({ name });
+    const read = await configurations.get({ name });
+    if (!read.ok) return read;
+    const config = read.value;
     const hooks = config.webhooks ?? [];
-    if (hooks.every((h) => h.clientConfig.caBundle === wanted)) return;
+    if (hooks.every((h) => h.clientConfig.caBundle === wanted)) return ok(undefined);
     for (const h of hooks) h.clientConfig.caBundle = wanted;
-    try {
-      await api.replaceValidatingWebhookConfiguration({ name, body: config });
+    // The read's resourceVersion makes this a conditional write: 409 if someone changed it meanwhile.
+    const written = await configurations.replace(config);
+    if (written.ok) {
       log.info({ configuration: name, webhooks: hooks.map((h) => h.name) }, 'webhook caBundle updated');
-      return;
-    } catch (e) {
-      if ((e as { code?: number }).code !== 409) throw e;
+      return ok(undefined);
     }
+    if (written.error.code !== 409) return written;
   }
-  throw new Error(`ValidatingWebhookConfiguration ${name} kept changing while its caBundle was updated`);
+  return err(`ValidatingWebhookConfiguration ${name} kept changing while its caBundle was updated`);
 }
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');

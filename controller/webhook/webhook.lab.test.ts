@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { createServingCert, describeApiError, findBinaries, kubeConfigFromHandle, uniqueName } from '../../test/lab/index.ts';
+import { accessFromHandle, createServingCert, describeApiError, findBinaries, kubeConfigFromHandle, uniqueName } from '../../test/lab/index.ts';
 import { freePort } from '../../test/lab/ports.ts';
 import { liveObjects, startWebhook, startWebhookServer, type WebhookServer, type Webhook } from './index.ts';
 
 const handle = inject('controlPlane');
 const kc = kubeConfigFromHandle(handle);
+const access = accessFromHandle(handle);
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
 const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
@@ -95,7 +96,7 @@ describe('webhook server registered with the real API server (lab CA certificate
     for (const name of [ns, outside, unwatched]) await core.createNamespace({ body: { metadata: { name } } });
     const pki = { dir: handle.pkiDir, caCert: handle.caCert, caKey: join(handle.pkiDir, 'ca.key') };
     const serving = await createServingCert(pki as Parameters<typeof createServingCert>[0], `${ns}-serving`, ['IP:127.0.0.1']);
-    server = await startWebhookServer({ bindAddress: '127.0.0.1:0', certFile: serving.cert, keyFile: serving.key, objects: liveObjects(kc), namespace: ns });
+    server = await startWebhookServer({ bindAddress: '127.0.0.1:0', certFile: serving.cert, keyFile: serving.key, objects: liveObjects(access), namespace: ns });
     const { readFileSync } = await import('node:fs');
     const caBundle = readFileSync(handle.caCert).toString('base64');
     await admission.createValidatingWebhookConfiguration({ body: webhookConfiguration(configName, [ns, outside], server.port, caBundle) });
@@ -176,7 +177,7 @@ describe('startWebhook with self-signed certificates', () => {
     const port = await freePort();
     // Created without a caBundle: only startWebhook's patch makes the API server trust it.
     await admission.createValidatingWebhookConfiguration({ body: webhookConfiguration(configName, [ns], port, undefined) });
-    const common = { kubeConfig: kc, namespace: ns, ipAddresses: ['127.0.0.1'], configurationName: configName, secretName: 'ballast-webhook-cert' } as const;
+    const common = { access, namespace: ns, ipAddresses: ['127.0.0.1'], configurationName: configName, secretName: 'ballast-webhook-cert' } as const;
     started.push(await startWebhook({ ...common, bindAddress: `127.0.0.1:${port}`, certDir: dirs[0]! }));
 
     const config = await admission.readValidatingWebhookConfiguration({ name: configName });
@@ -194,7 +195,7 @@ describe('startWebhook with self-signed certificates', () => {
   it('a second replica takes the certificate from the Secret instead of minting its own', async () => {
     const before = await core.readNamespacedSecret({ name: 'ballast-webhook-cert', namespace: ns });
     started.push(
-      await startWebhook({ kubeConfig: kc, namespace: ns, ipAddresses: ['127.0.0.1'], configurationName: configName, bindAddress: '127.0.0.1:0', certDir: dirs[1]! }),
+      await startWebhook({ access, namespace: ns, ipAddresses: ['127.0.0.1'], configurationName: configName, bindAddress: '127.0.0.1:0', certDir: dirs[1]! }),
     );
     const after = await core.readNamespacedSecret({ name: 'ballast-webhook-cert', namespace: ns });
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
@@ -206,7 +207,7 @@ describe('startWebhook with self-signed certificates', () => {
     const port = await freePort();
     started.push(
       await startWebhook({
-        kubeConfig: kc,
+        access,
         namespace: late,
         ipAddresses: ['127.0.0.1'],
         configurationName: lateConfigName,

@@ -3,14 +3,13 @@
 // a periodic re-sync that renews the certificate before it expires and picks up
 // one another replica renewed.
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type IPAddressPool, type L2Advertisement } from '../../shared/api/index.ts';
+import { formatApiError, objectClient, RESOURCES, type ApiAccess, type ApiObject, type Resource } from '../../shared/k8s/index.ts';
 import { webhookDnsNames } from './certificates.ts';
 import { CERT_FILE, KEY_FILE, syncCertificates } from './certificate-sync.ts';
 import { silentLogger, startWebhookServer, type WebhookLogger, type WebhookObjects } from './server.ts';
 
 export interface WebhookOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly access: ApiAccess;
   /** The install namespace (--namespace): where the Service, Secret and validated objects live. */
   readonly namespace: string;
   /** --webhook-bind-address, default ":9443". */
@@ -35,7 +34,7 @@ export interface WebhookOptions {
   readonly resyncIntervalMs?: number;
   /** How soon to retry while the caBundle could not be set (default 5 s). */
   readonly untrustedRetryMs?: number;
-  /** Where decisions read other objects (default: live LISTs through kubeConfig). */
+  /** Where decisions read other objects (default: live LISTs through access). */
   readonly objects?: WebhookObjects;
   readonly log?: WebhookLogger;
   readonly now?: () => Date;
@@ -51,7 +50,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
   const selfSigned = (opts.certificates ?? 'self-signed') === 'self-signed';
   const sync = (): ReturnType<typeof syncCertificates> =>
     syncCertificates({
-      kubeConfig: opts.kubeConfig,
+      access: opts.access,
       namespace: opts.namespace,
       certDir: opts.certDir,
       dnsNames: webhookDnsNames(opts.serviceName ?? 'ballast-webhook', opts.namespace),
@@ -67,7 +66,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
     bindAddress: opts.bindAddress ?? ':9443',
     certFile: join(opts.certDir, CERT_FILE),
     keyFile: join(opts.certDir, KEY_FILE),
-    objects: opts.objects ?? liveObjects(opts.kubeConfig),
+    objects: opts.objects ?? liveObjects(opts.access),
     namespace: opts.namespace,
     log,
   });
@@ -101,14 +100,15 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
 }
 
 /** LISTs at admission time, not an informer cache: a pool created a moment ago must already count. */
-export function liveObjects(kc: k8s.KubeConfig): WebhookObjects {
-  const api = kc.makeApiClient(k8s.CustomObjectsApi);
-  const list = async <T>(namespace: string, plural: string): Promise<T[]> => {
-    const res = (await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items?: T[] };
-    return res.items ?? [];
+export function liveObjects(access: ApiAccess): WebhookObjects {
+  // The server turns a rejection into a refusal (pools) or a warning (advertisements), with this message.
+  const list = async <T extends ApiObject>(resource: Resource<T>, namespace: string): Promise<T[]> => {
+    const r = await objectClient(access, resource).list({ namespace });
+    if (!r.ok) throw new Error(formatApiError(r.error));
+    return r.value.items;
   };
   return {
-    pools: (ns) => list<IPAddressPool>(ns, PLURAL.ipAddressPool),
-    l2Advertisements: (ns) => list<L2Advertisement>(ns, PLURAL.l2Advertisement),
+    pools: (ns) => list(RESOURCES.ipAddressPool, ns),
+    l2Advertisements: (ns) => list(RESOURCES.l2Advertisement, ns),
   };
 }

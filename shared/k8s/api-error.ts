@@ -54,6 +54,17 @@ export function apiErrorFromResponse(code: number, body: string | undefined): Ap
   };
 }
 
+/** A metav1.Status object (a watch ERROR event's object) → ApiError. */
+export function apiErrorFromStatus(status: unknown): ApiError {
+  const s = parseStatus(status);
+  const code = isHttpStatus(s?.code) ? s.code : undefined;
+  return {
+    code,
+    reason: s?.reason || (code !== undefined ? REASON_BY_CODE[code] : undefined) || 'Unknown',
+    message: s?.message || (code !== undefined ? `HTTP ${code}` : 'error event without a message'),
+  };
+}
+
 function parseStatus(body: unknown): StatusBody | undefined {
   if (typeof body === 'string') {
     try {

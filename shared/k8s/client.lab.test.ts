@@ -3,10 +3,10 @@
 // that carry the API server's own words.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { kubeConfigFromHandle, uniqueName } from '../../test/lab/index.ts';
+import { accessFromHandle, uniqueName } from '../../test/lab/index.ts';
 import { defineResource, formatApiError, objectClient, RESOURCES } from './index.ts';
 
-const kc = kubeConfigFromHandle(inject('controlPlane'));
+const access = accessFromHandle(inject('controlPlane'));
 const ns = uniqueName('clients');
 
 async function must<T>(p: Promise<{ ok: true; value: T } | { ok: false; error: { message: string } }>): Promise<T> {
@@ -16,15 +16,15 @@ async function must<T>(p: Promise<{ ok: true; value: T } | { ok: false; error: {
 }
 
 beforeAll(async () => {
-  await must(objectClient(kc, RESOURCES.namespace).create({ metadata: { name: ns } }));
+  await must(objectClient(access, RESOURCES.namespace).create({ metadata: { name: ns } }));
 });
 afterAll(async () => {
-  await objectClient(kc, RESOURCES.namespace).delete({ name: ns });
+  await objectClient(access, RESOURCES.namespace).delete({ name: ns });
 });
 
 describe('objectClient', () => {
   it('IPAddressPool: patchStatus writes only status, and a stale resourceVersion is a 409 Conflict value', async () => {
-    const pools = objectClient(kc, RESOURCES.ipAddressPool);
+    const pools = objectClient(access, RESOURCES.ipAddressPool);
     const created = await must(pools.create({ metadata: { namespace: ns, name: 'p' }, spec: { addresses: ['203.0.113.0/28'] } }));
     const ref = { namespace: ns, name: 'p' };
     const patched = await must(
@@ -49,7 +49,7 @@ describe('objectClient', () => {
   });
 
   it('L2Advertisement: list by label; a missing object is a 404 value in the API server’s words', async () => {
-    const ads = objectClient(kc, RESOURCES.l2Advertisement);
+    const ads = objectClient(access, RESOURCES.l2Advertisement);
     await must(ads.create({ metadata: { namespace: ns, name: 'front', labels: { tier: 'front' } }, spec: { interfaces: ['eth0'] } }));
     await must(ads.create({ metadata: { namespace: ns, name: 'back', labels: { tier: 'back' } }, spec: {} }));
     const front = await must(ads.list({ namespace: ns, labelSelector: 'tier=front' }));
@@ -60,7 +60,7 @@ describe('objectClient', () => {
   });
 
   it('ServiceL2Status: created with generateName, status set once, deleted with a uid precondition', async () => {
-    const statuses = objectClient(kc, RESOURCES.serviceL2Status);
+    const statuses = objectClient(access, RESOURCES.serviceL2Status);
     const created = await must(statuses.create({ metadata: { namespace: ns, generateName: 'l2-', labels: { 'ballast.io/node': 'node1' } } }));
     const ref = { namespace: ns, name: created.metadata.name! };
     expect(ref.name).toMatch(/^l2-/);
@@ -78,7 +78,7 @@ describe('objectClient', () => {
   });
 
   it('Service: the controller’s status write (loadBalancer.ingress with ipMode)', async () => {
-    const services = objectClient(kc, RESOURCES.service);
+    const services = objectClient(access, RESOURCES.service);
     await must(services.create({ metadata: { namespace: ns, name: 'web' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } }));
     const written = await must(services.patchStatus({ namespace: ns, name: 'web' }, { loadBalancer: { ingress: [{ ip: '203.0.113.5', ipMode: 'VIP' }] } }));
     expect(written.status?.loadBalancer?.ingress).toEqual([{ ip: '203.0.113.5', ipMode: 'VIP' }]);
@@ -86,7 +86,7 @@ describe('objectClient', () => {
   });
 
   it('lists more than one page (500) as one consistent list', async () => {
-    const maps = objectClient(kc, defineResource<V1ConfigMap>('v1', 'ConfigMap', 'configmaps', true));
+    const maps = objectClient(access, defineResource<V1ConfigMap>('v1', 'ConfigMap', 'configmaps', true));
     const names = Array.from({ length: 1_050 }, (_, i) => `cm-${i}`);
     for (let i = 0; i < names.length; i += 25) {
       await Promise.all(names.slice(i, i + 25).map((name) => must(maps.create({ metadata: { namespace: ns, name, labels: { paging: 'yes' } } }))));

@@ -1,10 +1,19 @@
-// Typed CRUD for one resource over the shared RestClient. Every answer is a
-// Result: the caller decides what a 404 or a 409 means.
-import type { KubeConfig } from '@kubernetes/client-node';
+// Typed CRUD for one resource over an ApiAccess. Every answer is a Result:
+// the caller decides what a 404 or a 409 means.
 import { err, ok, type Result } from '../result.ts';
 import type { ApiError } from './api-error.ts';
-import { restClient, PATCH_CONTENT_TYPE, type PatchType, type RestClient } from './rest.ts';
+import type { ApiAccess } from './transport/index.ts';
 import { collectionPath, objectPath, type ApiObject, type ObjectRef, type Resource } from './resources.ts';
+
+/** The Content-Type that selects each kind of PATCH. */
+const PATCH_CONTENT_TYPE = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+/** merge (RFC 7386), json (RFC 6902), strategic (built-in kinds only), apply (server-side apply; JSON is YAML). */
+export type PatchType = keyof typeof PATCH_CONTENT_TYPE;
 
 /** The status type of an object type (`IPAddressPoolStatus` for `IPAddressPool`). */
 export type StatusOf<T> = T extends { status?: infer S } ? NonNullable<S> : never;
@@ -51,19 +60,19 @@ export interface ObjectClient<T extends ApiObject> {
   delete(ref: ObjectRef, opts?: CallOptions & { uid?: string; resourceVersion?: string }): Promise<Result<void, ApiError>>;
 }
 
-/** A typed client for one resource, e.g. `objectClient(kc, RESOURCES.ipAddressPool)`. */
-export function objectClient<T extends ApiObject>(kc: KubeConfig, resource: Resource<T>): ObjectClient<T> {
-  return new ResourceClient(restClient(kc), resource);
+/** A typed client for one resource, e.g. `objectClient(access, RESOURCES.ipAddressPool)`. */
+export function objectClient<T extends ApiObject>(access: ApiAccess, resource: Resource<T>): ObjectClient<T> {
+  return new ResourceClient(access, resource);
 }
 
 const PAGE = 500;
 
 class ResourceClient<T extends ApiObject> implements ObjectClient<T> {
   readonly resource: Resource<T>;
-  private readonly rest: RestClient;
+  private readonly access: ApiAccess;
 
-  constructor(rest: RestClient, resource: Resource<T>) {
-    this.rest = rest;
+  constructor(access: ApiAccess, resource: Resource<T>) {
+    this.access = access;
     this.resource = resource;
   }
 
@@ -71,7 +80,7 @@ class ResourceClient<T extends ApiObject> implements ObjectClient<T> {
     const items: T[] = [];
     let cont: string | undefined;
     for (;;) {
-      const page = await this.rest.request<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>(
+      const page = await this.access.request<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>(
         'GET',
         collectionPath(this.resource, opts.namespace),
         {
@@ -89,24 +98,24 @@ class ResourceClient<T extends ApiObject> implements ObjectClient<T> {
   }
 
   async get(ref: ObjectRef, opts: CallOptions = {}): Promise<Result<T, ApiError>> {
-    return this.stamped(await this.rest.request<T>('GET', objectPath(this.resource, ref), opts));
+    return this.stamped(await this.access.request<T>('GET', objectPath(this.resource, ref), opts));
   }
 
   async create(obj: T, opts: CallOptions = {}): Promise<Result<T, ApiError>> {
     const ns = obj.metadata?.namespace;
     if (this.resource.namespaced && !ns) throw new Error(`${this.resource.kind} ${obj.metadata?.name ?? '(generateName)'}: create needs metadata.namespace`);
-    return this.stamped(await this.rest.request<T>('POST', collectionPath(this.resource, ns), { ...opts, body: this.stamp({ ...obj }) }));
+    return this.stamped(await this.access.request<T>('POST', collectionPath(this.resource, ns), { ...opts, body: this.stamp({ ...obj }) }));
   }
 
   async replace(obj: T, opts: CallOptions = {}): Promise<Result<T, ApiError>> {
     const path = objectPath(this.resource, { namespace: obj.metadata?.namespace, name: obj.metadata?.name ?? '' });
-    return this.stamped(await this.rest.request<T>('PUT', path, { ...opts, body: this.stamp({ ...obj }) }));
+    return this.stamped(await this.access.request<T>('PUT', path, { ...opts, body: this.stamp({ ...obj }) }));
   }
 
   async patch(ref: ObjectRef, patch: unknown, opts: CallOptions & { type?: PatchType; fieldManager?: string; force?: boolean } = {}): Promise<Result<T, ApiError>> {
     const type = opts.type ?? 'merge';
     if (type === 'apply' && !opts.fieldManager) throw new Error('server-side apply needs a fieldManager');
-    const res = await this.rest.request<T>('PATCH', objectPath(this.resource, ref), {
+    const res = await this.access.request<T>('PATCH', objectPath(this.resource, ref), {
       body: patch,
       contentType: PATCH_CONTENT_TYPE[type],
       query: { fieldManager: opts.fieldManager, force: opts.force },
@@ -119,7 +128,7 @@ class ResourceClient<T extends ApiObject> implements ObjectClient<T> {
   async patchStatus(ref: ObjectRef, status: Partial<StatusOf<T>>, opts: CallOptions & { resourceVersion?: string } = {}): Promise<Result<T, ApiError>> {
     // A resourceVersion inside a merge patch is a precondition: the API server answers 409 if it moved on.
     const body = opts.resourceVersion ? { metadata: { resourceVersion: opts.resourceVersion }, status } : { status };
-    const res = await this.rest.request<T>('PATCH', objectPath(this.resource, ref, 'status'), {
+    const res = await this.access.request<T>('PATCH', objectPath(this.resource, ref, 'status'), {
       body,
       contentType: PATCH_CONTENT_TYPE.merge,
       timeoutMs: opts.timeoutMs,
@@ -130,7 +139,7 @@ class ResourceClient<T extends ApiObject> implements ObjectClient<T> {
 
   async delete(ref: ObjectRef, opts: CallOptions & { uid?: string; resourceVersion?: string } = {}): Promise<Result<void, ApiError>> {
     const preconditions = opts.uid || opts.resourceVersion ? { uid: opts.uid, resourceVersion: opts.resourceVersion } : undefined;
-    const res = await this.rest.request<unknown>('DELETE', objectPath(this.resource, ref), {
+    const res = await this.access.request<unknown>('DELETE', objectPath(this.resource, ref), {
       body: preconditions ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions } : undefined,
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,

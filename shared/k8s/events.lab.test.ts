@@ -1,14 +1,13 @@
 // Events against a real API server, read back the way `kubectl describe` reads them.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CoreV1Event, V1Service } from '@kubernetes/client-node';
-import { findBinaries, kubeConfigFromHandle, run, serviceAccountKubeconfig, uniqueName } from '../../test/lab/index.ts';
-import { KubeConfig } from '@kubernetes/client-node';
+import { accessFromHandle, accessFromKubeconfig, findBinaries, run, serviceAccountKubeconfig, uniqueName } from '../../test/lab/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { createEventRecorder, objectClient, RESOURCES, type ApiObject } from './index.ts';
 
 const handle = inject('controlPlane');
-const kc = kubeConfigFromHandle(handle);
-const events = objectClient(kc, RESOURCES.event);
+const access = accessFromHandle(handle);
+const events = objectClient(access, RESOURCES.event);
 
 // kubectl describe's query: involvedObject name, namespace, kind and uid (k8s.io/kubectl/pkg/describe, searchEvents).
 async function eventsAbout(obj: ApiObject): Promise<CoreV1Event[]> {
@@ -26,7 +25,7 @@ describe('EventRecorder', () => {
   let seq = 0;
 
   async function newService(): Promise<V1Service> {
-    const r = await objectClient(kc, RESOURCES.service).create({
+    const r = await objectClient(access, RESOURCES.service).create({
       metadata: { namespace: ns, name: `svc-${seq++}` },
       spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
     });
@@ -35,15 +34,15 @@ describe('EventRecorder', () => {
   }
 
   beforeAll(async () => {
-    await objectClient(kc, RESOURCES.namespace).create({ metadata: { name: ns } });
+    await objectClient(access, RESOURCES.namespace).create({ metadata: { name: ns } });
   });
   afterAll(async () => {
-    await objectClient(kc, RESOURCES.namespace).delete({ name: ns });
+    await objectClient(access, RESOURCES.namespace).delete({ name: ns });
   });
 
   it('writes Normal and Warning events that kubectl describe lists on the Service; repeats aggregate into one Event with a count', async () => {
     const svc = await newService();
-    const recorder = createEventRecorder(kc, { component: 'ballast-controller', instance: 'controller-0' });
+    const recorder = createEventRecorder(access, { component: 'ballast-controller', instance: 'controller-0' });
     for (let i = 0; i < 5; i++) recorder.normal(svc, 'IPAllocated', 'Assigned IP ["203.0.113.5"]');
     recorder.warning(svc, 'AllocationFailed', 'no available IPs in pool "default"');
     await recorder.flush();
@@ -72,7 +71,7 @@ describe('EventRecorder', () => {
 
   it('a hot loop cannot flood the API server: identical events cost a few writes with an exact count, distinct ones are capped per object', async () => {
     const svc = await newService();
-    const recorder = createEventRecorder(kc, { component: 'ballast-controller', instance: 'controller-0', perObjectBurst: 10 });
+    const recorder = createEventRecorder(access, { component: 'ballast-controller', instance: 'controller-0', perObjectBurst: 10 });
     const started = performance.now();
     for (let i = 0; i < 10_000; i++) recorder.warning(svc, 'SyncFailed', 'pool "p" does not exist');
     for (let i = 0; i < 500; i++) recorder.normal(svc, 'Tick', `tick ${i}`);
@@ -93,7 +92,7 @@ describe('EventRecorder', () => {
 
   it('bounds the write rate across objects (burst, then writesPerSecond)', async () => {
     const services = await Promise.all(Array.from({ length: 6 }, () => newService()));
-    const recorder = createEventRecorder(kc, { component: 'ballast-controller', instance: 'controller-0', writeBurst: 2, writesPerSecond: 5 });
+    const recorder = createEventRecorder(access, { component: 'ballast-controller', instance: 'controller-0', writeBurst: 2, writesPerSecond: 5 });
     const started = performance.now();
     for (const svc of services) recorder.normal(svc, 'IPAllocated', 'assigned');
     await recorder.flush();
@@ -103,9 +102,9 @@ describe('EventRecorder', () => {
   });
 
   it('events about a cluster-scoped object go to the default namespace', async () => {
-    const nsObj = await objectClient(kc, RESOURCES.namespace).get({ name: ns });
+    const nsObj = await objectClient(access, RESOURCES.namespace).get({ name: ns });
     if (!nsObj.ok) throw new Error(nsObj.error.message);
-    const recorder = createEventRecorder(kc, { component: 'ballast-speaker', instance: 'node1' });
+    const recorder = createEventRecorder(access, { component: 'ballast-speaker', instance: 'node1' });
     recorder.normal(nsObj.value, 'Observed', 'seen');
     await recorder.flush();
     expect((await eventsAbout(nsObj.value)).map((e) => [e.metadata.namespace, e.reason, e.count])).toEqual([['default', 'Observed', 1]]);
@@ -113,11 +112,10 @@ describe('EventRecorder', () => {
 
   it('never throws into the caller: a refused write (RBAC) is logged and counted, invalid input is dropped with an error log', async () => {
     const svc = await newService();
-    const saConfig = new KubeConfig();
-    saConfig.loadFromFile(await serviceAccountKubeconfig(handle, ns, 'no-events'));
+    const saAccess = accessFromKubeconfig(await serviceAccountKubeconfig(handle, ns, 'no-events'));
     const lines: string[] = [];
     const logger = createLogger({ component: 'test', level: 'warn', destination: { write: (s: string) => void lines.push(s) } });
-    const recorder = createEventRecorder(saConfig, { component: 'ballast-controller', instance: 'c', logger });
+    const recorder = createEventRecorder(saAccess, { component: 'ballast-controller', instance: 'c', logger });
     expect(() => recorder.normal(svc, 'IPAllocated', 'x')).not.toThrow();
     await recorder.flush();
     expect(recorder.stats()).toMatchObject({ created: 0, failed: 1 });

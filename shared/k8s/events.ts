@@ -10,7 +10,6 @@
 // Recording never blocks and never throws: the caller's loop goes on, a
 // writer drains a queue at a bounded rate, repeats only raise a count
 // (event-aggregator.ts), failures are logged.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../observability/index.ts';
 import { formatApiError, isTransient, type ApiError } from './api-error.ts';
@@ -18,6 +17,7 @@ import { objectClient, type ObjectClient } from './client.ts';
 import { EventAggregator, type AggregatedEvent, type AggregatorOptions } from './event-aggregator.ts';
 import { RESOURCES, type ApiObject } from './resources.ts';
 import { TokenBucket } from './token-bucket.ts';
+import type { ApiAccess } from './transport/index.ts';
 
 /** Normal for decisions taken, Warning for what a person should look at. */
 export type EventType = 'Normal' | 'Warning';
@@ -65,8 +65,8 @@ export interface EventRecorder {
 }
 
 /** An EventRecorder for one component instance. */
-export function createEventRecorder(kc: KubeConfig, opts: EventRecorderOptions): EventRecorder {
-  return new QueuedEventRecorder(objectClient(kc, RESOURCES.event), opts);
+export function createEventRecorder(access: ApiAccess, opts: EventRecorderOptions): EventRecorder {
+  return new QueuedEventRecorder(objectClient(access, RESOURCES.event), opts);
 }
 
 const REASON = /^[A-Z][A-Za-z0-9]{0,127}$/;

@@ -2,9 +2,9 @@
 // custom resources, and what happens when the API server goes away and comes back.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { ControlPlane, kubeConfigFromHandle, uniqueName, waitFor } from '../../test/lab/index.ts';
+import { ControlPlane, accessFromHandle, uniqueName, waitFor } from '../../test/lab/index.ts';
 import { createLogger } from '../observability/index.ts';
-import { createInformer, defineResource, objectClient, RESOURCES, type Informer, type ObjectClient } from './index.ts';
+import { createInformer, defineResource, objectClient, RESOURCES, type ApiAccess, type Informer, type ObjectClient } from './index.ts';
 
 const configMaps = defineResource<V1ConfigMap>('v1', 'ConfigMap', 'configmaps', true);
 
@@ -47,24 +47,24 @@ async function must<T>(p: Promise<{ ok: true; value: T } | { ok: false; error: {
 }
 
 describe('informer on the shared control plane', () => {
-  const kc = kubeConfigFromHandle(inject('controlPlane'));
-  const maps = objectClient(kc, configMaps);
+  const access = accessFromHandle(inject('controlPlane'));
+  const maps = objectClient(access, configMaps);
   const ns = uniqueName('informer');
   const informers: Array<Informer<unknown>> = [];
 
   beforeAll(async () => {
-    await must(objectClient(kc, RESOURCES.namespace).create({ metadata: { name: ns } }));
+    await must(objectClient(access, RESOURCES.namespace).create({ metadata: { name: ns } }));
   });
   afterAll(async () => {
     await Promise.all(informers.map((i) => i.stop()));
-    await objectClient(kc, RESOURCES.namespace).delete({ name: ns });
+    await objectClient(access, RESOURCES.namespace).delete({ name: ns });
   });
 
   it('delivers the initial list before synced resolves, then watch adds, updates (with the old object) and deletes; the cache follows', async () => {
     await must(maps.create(cm(ns, 'a', '1')));
     await must(maps.create(cm(ns, 'b', '1')));
     const seen = recorder();
-    const inf = createInformer(kc, configMaps, { namespace: ns, ...seen.handlers });
+    const inf = createInformer(access, configMaps, { namespace: ns, ...seen.handlers });
     informers.push(inf);
     expect(inf.healthy).toBe(false);
     inf.start();
@@ -92,7 +92,7 @@ describe('informer on the shared control plane', () => {
     await must(maps.create(cm(ns, 'sel-2', '1', { app: 'y' })));
     await must(maps.create(cm(ns, 'sel-skip', '1', { app: 'x' })));
     const seen = recorder();
-    const inf = createInformer(kc, configMaps, { namespace: ns, labelSelector: 'app=x', fieldSelector: 'metadata.name!=sel-skip', ...seen.handlers });
+    const inf = createInformer(access, configMaps, { namespace: ns, labelSelector: 'app=x', fieldSelector: 'metadata.name!=sel-skip', ...seen.handlers });
     informers.push(inf);
     inf.start();
     await inf.synced;
@@ -107,9 +107,9 @@ describe('informer on the shared control plane', () => {
   });
 
   it('watches custom resources typed by shared/api (cluster-wide when no namespace is given)', async () => {
-    const pools = objectClient(kc, RESOURCES.ipAddressPool);
+    const pools = objectClient(access, RESOURCES.ipAddressPool);
     const names: string[] = [];
-    const inf = createInformer(kc, RESOURCES.ipAddressPool, { onAdd: (p) => names.push(`${p.metadata.namespace}/${p.metadata.name}:${p.spec.addresses.join(',')}`) });
+    const inf = createInformer(access, RESOURCES.ipAddressPool, { onAdd: (p) => names.push(`${p.metadata.namespace}/${p.metadata.name}:${p.spec.addresses.join(',')}`) });
     informers.push(inf as Informer<unknown>);
     inf.start();
     await inf.synced;
@@ -122,7 +122,7 @@ describe('informer on the shared control plane', () => {
     const lines: string[] = [];
     const logger = createLogger({ component: 'test', level: 'error', destination: { write: (s: string) => void lines.push(s) } });
     const added: string[] = [];
-    const inf = createInformer(kc, configMaps, {
+    const inf = createInformer(access, configMaps, {
       namespace: ns,
       labelSelector: 'throw=yes',
       logger,
@@ -143,7 +143,7 @@ describe('informer on the shared control plane', () => {
   });
 
   it('stopping before the first list rejects synced', async () => {
-    const inf = createInformer(kc, RESOURCES.service, { namespace: ns });
+    const inf = createInformer(access, RESOURCES.service, { namespace: ns });
     const stopped = inf.stop();
     await stopped;
     await expect(inf.synced).rejects.toThrow(/stopped before it synced/);
@@ -152,14 +152,16 @@ describe('informer on the shared control plane', () => {
 
 describe('informer while the API server goes away and comes back', () => {
   let cp: ControlPlane;
+  let access: ApiAccess;
   let maps: ObjectClient<V1ConfigMap>;
   const ns = 'outage';
   const stops: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
     cp = await ControlPlane.start({ controllerManager: false });
-    maps = objectClient(cp.kubeConfig(), configMaps);
-    await must(objectClient(cp.kubeConfig(), RESOURCES.namespace).create({ metadata: { name: ns } }));
+    access = cp.access();
+    maps = objectClient(access, configMaps);
+    await must(objectClient(access, RESOURCES.namespace).create({ metadata: { name: ns } }));
   });
   afterAll(async () => {
     for (const stop of stops) await stop();
@@ -172,7 +174,7 @@ describe('informer while the API server goes away and comes back', () => {
     const lines: string[] = [];
     const logger = createLogger({ component: 'test', level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
     // A fixed 3 s restart delay, so the changes below land while the watch is still broken.
-    const inf = createInformer(cp.kubeConfig(), configMaps, { namespace: ns, backoff: { initialMs: 3_000, maxMs: 3_000, jitter: 0 }, logger, ...seen.handlers });
+    const inf = createInformer(access, configMaps, { namespace: ns, backoff: { initialMs: 3_000, maxMs: 3_000, jitter: 0 }, logger, ...seen.handlers });
     stops.push(() => inf.stop());
     inf.start();
     await inf.synced;
@@ -206,7 +208,7 @@ describe('informer while the API server goes away and comes back', () => {
   it('started while the API server is down: not synced, retries with backoff, syncs once it is up', async () => {
     await cp.stopApiServer();
     const seen = recorder();
-    const inf = createInformer(cp.kubeConfig(), configMaps, { namespace: ns, backoff: { initialMs: 100, maxMs: 1_000 }, ...seen.handlers });
+    const inf = createInformer(access, configMaps, { namespace: ns, backoff: { initialMs: 100, maxMs: 1_000 }, ...seen.handlers });
     stops.push(() => inf.stop());
     inf.start();
     let synced = false;

@@ -1,25 +1,27 @@
 // A list+watch cache of one resource that survives the API server going away.
 //
-// Built on client-node's ListWatch (what makeInformer returns; used directly
-// because makeInformer cannot pass a field selector), which lists, watches,
-// relists after 410 Gone and turns a relist into delete callbacks for objects
-// that vanished. What it lacks, this adds:
-// - it stops for good on the first list or watch error: we restart it with
-//   capped exponential backoff, keeping the cache (a speaker keeps announcing
-//   what it last knew, Cilium#40735);
-// - `healthy` (a watch is established) and `synced` (the first list delivered);
-// - an exception thrown by a handler is swallowed by client-node's Watch and
-//   aborts the event mid-way: handlers run inside try/catch and are logged;
-// - update callbacks get the previous object too;
-// - list items carry apiVersion/kind (built-in kinds omit them in lists);
-// - watch bookmarks, so a quiet resource's resourceVersion stays fresh.
-import * as k8s from '@kubernetes/client-node';
+// Lists, then watches from the list's resourceVersion; a watch the API server
+// ends (its timeoutSeconds) is resumed from the last resourceVersion seen,
+// bookmarks included, so a quiet resource's position stays fresh; a 410 Gone
+// (that position was compacted away) lists again, and a relist turns objects
+// that vanished meanwhile into delete callbacks. Beyond client-go's reflector:
+// - a failed list or watch is retried with capped exponential backoff,
+//   keeping the cache (a speaker keeps announcing what it last knew,
+//   Cilium#40735);
+// - `healthy` (a watch is established now) and `synced` (the first list was
+//   delivered); the transport ends a watch whose API server stopped answering
+//   within seconds (transport/liveness.ts), so `healthy` goes false quickly;
+// - a handler that throws is logged and does not tear the stream down;
+// - update callbacks get the previous object too; a relist calls onUpdate
+//   only for objects whose resourceVersion changed;
+// - objects carry apiVersion/kind (built-in kinds omit them in lists).
 import { err, ok, type Result } from '../result.ts';
 import { silentLogger, type Logger } from '../observability/index.ts';
-import { formatApiError, toApiError, type ApiError } from './api-error.ts';
+import { formatApiError, type ApiError } from './api-error.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { objectClient, type ObjectClient } from './client.ts';
 import { collectionPath, objectKey, type ApiObject, type Resource } from './resources.ts';
+import type { ApiAccess, WatchEvent } from './transport/index.ts';
 
 /** Typed callbacks; they run synchronously in event order and must not mutate what they get. */
 export interface InformerHandlers<T> {
@@ -67,78 +69,29 @@ export interface Informer<T> {
 }
 
 /** An informer on one resource; call start(), then await synced. */
-export function createInformer<T extends ApiObject>(kc: k8s.KubeConfig, resource: Resource<T>, opts: InformerOptions<T> = {}): Informer<T> {
-  return new RestartingInformer(kc, resource, opts);
+export function createInformer<T extends ApiObject>(access: ApiAccess, resource: Resource<T>, opts: InformerOptions<T> = {}): Informer<T> {
+  return new ListWatchInformer(access, resource, opts);
 }
 
-class ListFailed extends Error {
-  readonly apiError: ApiError;
-  constructor(e: ApiError) {
-    super(formatApiError(e));
-    this.apiError = e;
-  }
-}
-
-interface WatchHooks {
-  established(): void;
-  connectFailed(e: ApiError): void;
-}
-
-// Observes client-node's Watch from the inside: ListWatch treats a timed-out
-// connect as a routine reconnect and never reports it, but for us it means the
-// API server is unreachable (blackholed rather than refusing).
-class ObservedWatch extends k8s.Watch {
-  closed = false;
-  private readonly hooks: WatchHooks;
-
-  constructor(kc: k8s.KubeConfig, hooks: WatchHooks) {
-    super(kc);
-    this.hooks = hooks;
-  }
-
-  override async watch(
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void,
-    done: (err: any) => void,
-  ): Promise<AbortController> {
-    // ListWatch may come back from a reconnect delay after stop(): start nothing then.
-    if (this.closed) {
-      done(null);
-      return new AbortController();
-    }
-    let established = false;
-    let finished = false;
-    const controller = await super.watch(path, { ...query, allowWatchBookmarks: true }, callback, (e: unknown) => {
-      finished = true;
-      if (!established && (e as { name?: string } | null)?.name === 'TimeoutError') this.hooks.connectFailed(toApiError(e));
-      done(e);
-    });
-    // Watch.watch resolves after the response headers, or after calling done on failure.
-    if (!finished) {
-      established = true;
-      this.hooks.established();
-    }
-    return controller;
-  }
-}
-
-class RestartingInformer<T extends ApiObject> implements Informer<T> {
+class ListWatchInformer<T extends ApiObject> implements Informer<T> {
   readonly resource: Resource<T>;
   readonly synced: Promise<void>;
+  private readonly access: ApiAccess;
   private readonly objects = new Map<string, T>();
   private readonly view = new MapView(this.objects);
   private readonly handlers: InformerHandlers<T>;
   private readonly client: ObjectClient<T>;
-  private readonly listOptions: { namespace?: string | undefined; labelSelector?: string | undefined; fieldSelector?: string | undefined };
-  private readonly listWatch: k8s.ListWatch<k8s.KubernetesObject>;
-  private readonly observedWatch: ObservedWatch;
+  private readonly path: string;
+  private readonly namespace: string | undefined;
+  private readonly selectors: { labelSelector?: string | undefined; fieldSelector?: string | undefined };
   private readonly backoff: Backoff;
   private readonly log: Logger;
+  private readonly stopping = new AbortController();
   private state: 'new' | 'running' | 'stopped' = 'new';
-  private restartTimer: NodeJS.Timeout | undefined;
-  private attempting = false;
-  private listed = false;
+  private loop: Promise<void> = Promise.resolve();
+  private wakeFromSleep: (() => void) | undefined;
+  /** Where the watch resumes; empty: list first. */
+  private resourceVersion = '';
   private isSynced = false;
   private resolveSynced!: () => void;
   private rejectSynced!: (e: Error) => void;
@@ -146,11 +99,14 @@ class RestartingInformer<T extends ApiObject> implements Informer<T> {
   private lastError: ApiError | undefined;
   private unhealthySince: number | undefined;
 
-  constructor(kc: k8s.KubeConfig, resource: Resource<T>, opts: InformerOptions<T>) {
+  constructor(access: ApiAccess, resource: Resource<T>, opts: InformerOptions<T>) {
+    this.access = access;
     this.resource = resource;
     this.handlers = { onAdd: opts.onAdd, onUpdate: opts.onUpdate, onDelete: opts.onDelete };
-    this.client = objectClient(kc, resource);
-    this.listOptions = { namespace: opts.namespace, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
+    this.client = objectClient(access, resource);
+    this.path = collectionPath(resource, opts.namespace);
+    this.namespace = opts.namespace;
+    this.selectors = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
     this.backoff = new Backoff(opts.backoff);
     this.log = (opts.logger ?? silentLogger).child({ informer: resource.plural, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
     this.synced = new Promise<void>((resolve, reject) => {
@@ -158,22 +114,6 @@ class RestartingInformer<T extends ApiObject> implements Informer<T> {
       this.rejectSynced = reject;
     });
     this.synced.catch(() => {}); // rejection is for those who await it, not an unhandled error
-    this.observedWatch = new ObservedWatch(kc, {
-      established: () => this.established(),
-      connectFailed: (e) => this.failed(e, false),
-    });
-    this.listWatch = new k8s.ListWatch(
-      collectionPath(resource, opts.namespace),
-      this.observedWatch,
-      () => this.list(),
-      false,
-      opts.labelSelector,
-      opts.fieldSelector,
-    );
-    this.listWatch.on('add', (o) => this.added(o as unknown as T));
-    this.listWatch.on('update', (o) => this.updated(o as unknown as T));
-    this.listWatch.on('delete', (o) => this.deleted(o as unknown as T));
-    this.listWatch.on('error', (e: unknown) => this.failed(e instanceof ListFailed ? e.apiError : toApiError(e), true));
   }
 
   get healthy(): boolean {
@@ -198,45 +138,104 @@ class RestartingInformer<T extends ApiObject> implements Informer<T> {
   start(): void {
     if (this.state !== 'new') return;
     this.state = 'running';
-    void this.attempt();
+    this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
+    const wasRunning = this.state === 'running';
     this.state = 'stopped';
-    clearTimeout(this.restartTimer);
-    this.observedWatch.closed = true;
     this.isHealthy = false;
-    await this.listWatch.stop();
+    this.stopping.abort();
+    this.wakeFromSleep?.();
+    if (wasRunning) await this.loop;
     if (!this.isSynced) this.rejectSynced(new Error(`${this.resource.plural} informer stopped before it synced`));
   }
 
-  private async list(): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> {
-    const r = await this.client.list(this.listOptions);
-    if (!r.ok) throw new ListFailed(r.error);
-    this.log.debug({ objects: r.value.items.length, resourceVersion: r.value.resourceVersion }, 'listed');
-    this.listed = true;
-    return { metadata: { resourceVersion: r.value.resourceVersion }, items: r.value.items as unknown as k8s.KubernetesObject[] };
+  private async run(): Promise<void> {
+    // A 410 right after a list would make the next list pointless at once: only then does it wait.
+    let expiredRightAfterList = false;
+    while (this.state === 'running') {
+      const listedNow = this.resourceVersion === '';
+      if (listedNow && !(await this.list())) {
+        await this.sleep(this.backoff.next());
+        continue;
+      }
+      const watched = await this.watch();
+      if (this.state !== 'running') return;
+      if (watched.ok) continue; // the API server ended it on schedule: resume where it stopped
+      if (watched.error.code === 410) {
+        this.log.debug({ resourceVersion: this.resourceVersion, error: formatApiError(watched.error) }, 'watch position expired; listing again');
+        this.resourceVersion = '';
+        if (expiredRightAfterList && listedNow) await this.sleep(this.backoff.next());
+        expiredRightAfterList = listedNow;
+        continue;
+      }
+      expiredRightAfterList = false;
+      this.failed(watched.error);
+      await this.sleep(this.backoff.next());
+    }
   }
 
-  private async attempt(): Promise<void> {
-    if (this.state !== 'running') return;
-    if (this.attempting) return this.scheduleRestart();
-    this.attempting = true;
-    try {
-      // Resumes the watch from the last resourceVersion, or lists first if there is none (first start, after 410 Gone).
-      await this.listWatch.start();
-    } catch (e) {
-      this.failed(toApiError(e), true);
-    } finally {
-      this.attempting = false;
+  private async list(): Promise<boolean> {
+    const r = await this.client.list({ ...this.selectors, namespace: this.namespace, signal: this.stopping.signal });
+    if (this.state !== 'running') return false;
+    if (!r.ok) {
+      this.failed(r.error);
+      return false;
     }
-    // ListWatch delivers a list to the handlers before it opens the watch that start() waits for.
-    if (this.listed && !this.isSynced && this.state === 'running') {
+    this.log.debug({ objects: r.value.items.length, resourceVersion: r.value.resourceVersion }, 'listed');
+    this.replace(r.value.items);
+    this.resourceVersion = r.value.resourceVersion;
+    if (!this.isSynced) {
       this.isSynced = true;
       this.log.debug({ objects: this.objects.size }, 'synced');
       this.resolveSynced();
     }
+    return true;
+  }
+
+  private watch(): Promise<Result<void, ApiError>> {
+    return this.access.watch<T>(this.path, {
+      query: { resourceVersion: this.resourceVersion, ...this.selectors },
+      signal: this.stopping.signal,
+      onOpen: () => this.established(),
+      onEvent: (e) => this.apply(e),
+    });
+  }
+
+  private apply(e: WatchEvent<T>): void {
+    if (this.state !== 'running') return;
+    const rv = e.object.metadata?.resourceVersion;
+    if (e.type === 'DELETED') this.deleted(e.object);
+    else if (e.type !== 'BOOKMARK') this.addedOrUpdated(e.object);
+    if (rv) this.resourceVersion = rv;
+  }
+
+  // A relist: vanished objects are deletes (with their last known state), the rest adds or updates.
+  private replace(items: readonly T[]): void {
+    const listed = new Set(items.map((o) => objectKey(o)));
+    for (const [key, old] of [...this.objects]) {
+      if (listed.has(key)) continue;
+      this.objects.delete(key);
+      this.call('onDelete', () => this.handlers.onDelete?.(old));
+    }
+    for (const item of items) this.addedOrUpdated(item);
+  }
+
+  private addedOrUpdated(obj: T): void {
+    const key = objectKey(this.stamp(obj));
+    const old = this.objects.get(key);
+    if (old && old.metadata?.resourceVersion !== undefined && old.metadata.resourceVersion === obj.metadata?.resourceVersion) return;
+    this.objects.set(key, obj);
+    if (old) this.call('onUpdate', () => this.handlers.onUpdate?.(obj, old));
+    else this.call('onAdd', () => this.handlers.onAdd?.(obj));
+  }
+
+  private deleted(obj: T): void {
+    const key = objectKey(this.stamp(obj));
+    if (!this.objects.delete(key)) return;
+    this.call('onDelete', () => this.handlers.onDelete?.(obj));
   }
 
   private established(): void {
@@ -250,8 +249,7 @@ class RestartingInformer<T extends ApiObject> implements Informer<T> {
     this.backoff.reset();
   }
 
-  // stopped: ListWatch gave up and must be started again; otherwise it is already reconnecting.
-  private failed(e: ApiError, stopped: boolean): void {
+  private failed(e: ApiError): void {
     if (this.state !== 'running') return;
     const fields = { error: formatApiError(e), cachedObjects: this.objects.size };
     if (this.isHealthy || this.unhealthySince === undefined) this.log.warn(fields, 'list/watch failed; keeping the cache and retrying');
@@ -259,39 +257,18 @@ class RestartingInformer<T extends ApiObject> implements Informer<T> {
     this.isHealthy = false;
     this.lastError = e;
     this.unhealthySince ??= Date.now();
-    if (stopped) this.scheduleRestart();
   }
 
-  private scheduleRestart(): void {
-    if (this.state !== 'running' || this.restartTimer !== undefined) return;
-    const delay = this.backoff.next();
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      void this.attempt();
-    }, delay);
-  }
-
-  private added(obj: T): void {
-    if (this.state === 'stopped') return; // a list that was in flight when stop() came
-    const key = objectKey(this.stamp(obj));
-    const old = this.objects.get(key);
-    this.objects.set(key, obj);
-    if (old) this.call('onUpdate', () => this.handlers.onUpdate?.(obj, old));
-    else this.call('onAdd', () => this.handlers.onAdd?.(obj));
-  }
-
-  private updated(obj: T): void {
-    if (this.state === 'stopped') return;
-    const key = objectKey(this.stamp(obj));
-    const old = this.objects.get(key) ?? obj;
-    this.objects.set(key, obj);
-    this.call('onUpdate', () => this.handlers.onUpdate?.(obj, old));
-  }
-
-  private deleted(obj: T): void {
-    if (this.state === 'stopped') return;
-    this.objects.delete(objectKey(obj));
-    this.call('onDelete', () => this.handlers.onDelete?.(this.stamp(obj)));
+  private sleep(ms: number): Promise<void> {
+    if (this.state !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeFromSleep = done;
+    });
   }
 
   private stamp(obj: T): T {

@@ -4,10 +4,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
-import { ControlPlane, REPO_ROOT, kubeConfigFromHandle, sleep, startProcess, uniqueName, waitFor, type ManagedProcess } from '../../test/lab/index.ts';
-import { createLeaderElector, objectClient, RESOURCES, type LeaderElectionOptions, type LeaderElector } from './index.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { ControlPlane, REPO_ROOT, accessFromHandle, accessFromKubeconfig, sleep, startProcess, uniqueName, waitFor, type ManagedProcess } from '../../test/lab/index.ts';
+import { createLeaderElector, objectClient, RESOURCES, type ApiAccess, type LeaderElectionOptions, type LeaderElector } from './index.ts';
 
 // Short timings keep the tests quick; the proofs only need lease > deadline > 1.2 × retry.
 const TIMING = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 } as const;
@@ -20,9 +19,9 @@ interface Candidate {
   times(what: string): number[];
 }
 
-function candidate(kc: KubeConfig, namespace: string, name: string, id: string, extra: Partial<LeaderElectionOptions> = {}): Candidate {
+function candidate(access: ApiAccess, namespace: string, name: string, id: string, extra: Partial<LeaderElectionOptions> = {}): Candidate {
   const log: Candidate['log'] = [];
-  const elector = createLeaderElector(kc, {
+  const elector = createLeaderElector(access, {
     namespace,
     name,
     identity: id,
@@ -38,32 +37,32 @@ function candidate(kc: KubeConfig, namespace: string, name: string, id: string, 
   return { id, elector, log, times: (what) => log.filter((e) => e.what === what).map((e) => e.t) };
 }
 
-async function holder(kc: KubeConfig, namespace: string, name: string): Promise<string | undefined> {
-  const r = await objectClient(kc, RESOURCES.lease).get({ namespace, name });
+async function holder(access: ApiAccess, namespace: string, name: string): Promise<string | undefined> {
+  const r = await objectClient(access, RESOURCES.lease).get({ namespace, name });
   return r.ok ? r.value.spec?.holderIdentity : undefined;
 }
 
 describe('leader election on the shared control plane', () => {
   const handle = inject('controlPlane');
-  const kc = kubeConfigFromHandle(handle);
+  const access = accessFromHandle(handle);
   const ns = uniqueName('leader');
   const electors: LeaderElector[] = [];
   const processes: ManagedProcess[] = [];
   const track = (c: Candidate): Candidate => (electors.push(c.elector), c);
 
   beforeAll(async () => {
-    await objectClient(kc, RESOURCES.namespace).create({ metadata: { name: ns } });
+    await objectClient(access, RESOURCES.namespace).create({ metadata: { name: ns } });
   });
   afterEach(async () => {
     await Promise.all(electors.splice(0).map((e) => e.stop()));
     await Promise.all(processes.splice(0).map((p) => p.stop()));
   });
   afterAll(async () => {
-    await objectClient(kc, RESOURCES.namespace).delete({ name: ns });
+    await objectClient(access, RESOURCES.namespace).delete({ name: ns });
   });
 
   it('two candidates: exactly one leads, the other sees it as leader', async () => {
-    const [a, b] = [track(candidate(kc, ns, 'one', 'a')), track(candidate(kc, ns, 'one', 'b'))];
+    const [a, b] = [track(candidate(access, ns, 'one', 'a')), track(candidate(access, ns, 'one', 'b'))];
     a.elector.start();
     b.elector.start();
     const leader = await waitFor('a leader', () => [a, b].find((c) => c.elector.isLeader()), { timeoutMs: 5_000 });
@@ -73,13 +72,13 @@ describe('leader election on the shared control plane', () => {
     expect([...a.times('started'), ...b.times('started')]).toHaveLength(1);
     expect(follower.times(`leader:${leader.id}`)).toHaveLength(1);
     expect(follower.elector.leader).toBe(leader.id);
-    expect(await holder(kc, ns, 'one')).toBe(leader.id);
+    expect(await holder(access, ns, 'one')).toBe(leader.id);
   });
 
   it('a graceful stop waits for the leader to wind down, releases the lease, and the other leads within about a retry period', async () => {
     let workDoneAt = 0;
     const a = track(
-      candidate(kc, ns, 'handover', 'a', {
+      candidate(access, ns, 'handover', 'a', {
         // The leader's work takes 300 ms to wind down after its signal aborts.
         onStartedLeading: (signal) =>
           new Promise<void>((resolve) => signal.addEventListener('abort', () => setTimeout(() => ((workDoneAt = performance.now()), resolve()), 300))),
@@ -87,7 +86,7 @@ describe('leader election on the shared control plane', () => {
     );
     a.elector.start();
     await waitFor('a to lead', () => a.elector.isLeader(), { timeoutMs: 5_000 });
-    const b = track(candidate(kc, ns, 'handover', 'b'));
+    const b = track(candidate(access, ns, 'handover', 'b'));
     b.elector.start();
     await waitFor('b to see a', () => b.elector.leader === 'a');
 
@@ -112,9 +111,9 @@ describe('leader election on the shared control plane', () => {
       env: { ...process.env, ELECTOR: JSON.stringify({ kubeconfig: handle.kubeconfig, namespace: ns, name: 'crash', identity: 'child', ...TIMING }) },
     });
     processes.push(child);
-    await waitFor('the child to lead', async () => (await holder(kc, ns, 'crash')) === 'child', { timeoutMs: 10_000 });
+    await waitFor('the child to lead', async () => (await holder(access, ns, 'crash')) === 'child', { timeoutMs: 10_000 });
     await waitFor('the child to report it leads', () => readFileSync(child.logFile, 'utf8').includes('"event":"started"'));
-    const b = track(candidate(kc, ns, 'crash', 'b'));
+    const b = track(candidate(access, ns, 'crash', 'b'));
     b.elector.start();
     await waitFor('b to see the child', () => b.elector.leader === 'child');
     await sleep(TIMING.retryPeriodMs * 2);
@@ -127,18 +126,18 @@ describe('leader election on the shared control plane', () => {
     // and sees it and then retries up to 1.2 retry periods late each.
     expect(tookOver).toBeGreaterThanOrEqual(TIMING.leaseDurationMs - TIMING.retryPeriodMs - 100);
     expect(tookOver).toBeLessThanOrEqual(TIMING.leaseDurationMs + 2.4 * TIMING.retryPeriodMs + 300);
-    expect(await holder(kc, ns, 'crash')).toBe('b');
+    expect(await holder(access, ns, 'crash')).toBe('b');
   });
 
   it('a leader cut off from the API server (requests hang) stops leading before the other can start', async () => {
     const proxy = await blackholeProxy(new URL(handle.server).port);
     try {
-      const cutOffKc = kubeConfigVia(kc, proxy.port);
-      const a = track(candidate(cutOffKc, ns, 'partition', 'a'));
+      const cutOff = accessVia(handle.kubeconfig, proxy.port);
+      const a = track(candidate(cutOff, ns, 'partition', 'a'));
       a.elector.start();
       await waitFor('a to lead', () => a.elector.isLeader(), { timeoutMs: 5_000 });
       expect(proxy.connections()).toBeGreaterThan(0);
-      const b = track(candidate(kc, ns, 'partition', 'b'));
+      const b = track(candidate(access, ns, 'partition', 'b'));
       b.elector.start();
       await waitFor('b to see a', () => b.elector.leader === 'a');
       await sleep(TIMING.retryPeriodMs * 2);
@@ -180,7 +179,7 @@ describe('leader election while the API server goes away', () => {
   });
 
   it('the leader steps down by the renew deadline, and leads again once the API server is back', async () => {
-    const a = candidate(cp.kubeConfig(), 'default', 'outage', 'a');
+    const a = candidate(cp.access(), 'default', 'outage', 'a');
     elector = a.elector;
     a.elector.start();
     await waitFor('a to lead', () => a.elector.isLeader(), { timeoutMs: 5_000 });
@@ -203,15 +202,12 @@ describe('leader election while the API server goes away', () => {
 });
 
 /** The same client configuration with its server moved to 127.0.0.1:port (TLS passes through the proxy untouched). */
-function kubeConfigVia(kc: KubeConfig, port: number): KubeConfig {
-  const moved = new KubeConfig();
-  moved.loadFromOptions({
-    clusters: kc.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${port}` })),
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
-  });
-  return moved;
+function accessVia(kubeconfig: string, port: number): ApiAccess {
+  const config = JSON.parse(readFileSync(kubeconfig, 'utf8')) as { clusters: Array<{ cluster: { server: string } }> };
+  for (const c of config.clusters) c.cluster.server = `https://127.0.0.1:${port}`;
+  const moved = `${kubeconfig}.via-${port}`;
+  writeFileSync(moved, JSON.stringify(config));
+  return accessFromKubeconfig(moved);
 }
 
 /** A TCP proxy to 127.0.0.1:upstreamPort that can silently drop all traffic, like a network partition. */

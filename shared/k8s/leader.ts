@@ -12,12 +12,13 @@
 //   the deadline too, and isLeader() checks the clock, not only a timer.
 // Unlike client-go's Run, losing the lease is not the end: the elector keeps
 // campaigning, and each new term gets a fresh AbortSignal.
-import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../observability/index.ts';
 import { formatApiError } from './api-error.ts';
 import { objectClient, type ObjectClient } from './client.ts';
 import { claimedSpec, decideLease, microTime, releasedSpec, type LeaseSpec, type ObservedLease } from './lease-record.ts';
 import { RESOURCES } from './resources.ts';
+import type { ApiAccess } from './transport/index.ts';
 
 /** The Lease, this candidate, the timings (client-go defaults 15/10/2 s) and the callbacks. */
 export interface LeaderElectionOptions {
@@ -54,8 +55,8 @@ export interface LeaderElector {
 }
 
 /** A leader elector on one Lease; call start(). */
-export function createLeaderElector(kc: KubeConfig, opts: LeaderElectionOptions): LeaderElector {
-  return new LeaseElector(objectClient(kc, RESOURCES.lease), opts);
+export function createLeaderElector(access: ApiAccess, opts: LeaderElectionOptions): LeaderElector {
+  return new LeaseElector(objectClient(access, RESOURCES.lease), opts);
 }
 
 const JITTER = 1.2; // client-go's JitterFactor for acquire attempts

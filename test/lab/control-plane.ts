@@ -15,6 +15,7 @@ import { createPki, writeKubeconfig, type Pki } from './pki.ts';
 import { startUnixToTcpBridge } from './api-bridge.ts';
 import { LabRegistry, sweepStaleLabs } from './registry.ts';
 import { applyManifests } from './manifests.ts';
+import { loadKubeConfig, type ApiAccess, type LoadOptions } from '../../shared/k8s/index.ts';
 
 /** Lab ClusterIP ranges: documentation space only, like every lab address. */
 export const SERVICE_CIDRS = ['198.51.100.128/25', '2001:db8:0:ffff::/108'] as const;
@@ -43,6 +44,7 @@ export class ControlPlane implements ControlPlaneHandle {
   private kcm?: ManagedProcess;
   private bridge?: Server;
   private apiArgs: string[] = [];
+  private apiserverPaused = false;
 
   readonly id: string;
   readonly dir: string;
@@ -180,7 +182,14 @@ export class ControlPlane implements ControlPlaneHandle {
     }
   }
 
-  /** The admin (system:masters) client configuration. */
+  /** The admin (system:masters) access for the code under test (shared/k8s). */
+  access(opts: LoadOptions = {}): ApiAccess {
+    const loaded = loadKubeConfig({ kubeconfig: this.kubeconfig }, opts);
+    if (!loaded.ok) throw new Error(loaded.error);
+    return loaded.value.access;
+  }
+
+  /** The admin (system:masters) client configuration (client-node, to arrange and inspect the cluster). */
   kubeConfig(): k8s.KubeConfig {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(this.kubeconfig);
@@ -207,7 +216,25 @@ export class ControlPlane implements ControlPlaneHandle {
 
   /** Stops the API server only (etcd and the data stay), to test what components do without it. */
   async stopApiServer(): Promise<void> {
+    this.resumeApiServer();
     await this.apiserver?.stop();
+  }
+
+  /**
+   * Freezes the API server (SIGSTOP): its connections stay open and the kernel still accepts and
+   * acknowledges, but nothing answers: what a hung or partitioned API server looks like to a client.
+   */
+  pauseApiServer(): void {
+    if (!this.apiserver?.running) throw new Error('kube-apiserver is not running');
+    process.kill(this.apiserver.pid, 'SIGSTOP');
+    this.apiserverPaused = true;
+  }
+
+  /** Undoes pauseApiServer (SIGCONT); harmless when not paused. */
+  resumeApiServer(): void {
+    if (!this.apiserverPaused) return;
+    this.apiserverPaused = false;
+    if (this.apiserver?.running) process.kill(this.apiserver.pid, 'SIGCONT');
   }
 
   /** The last lines of every component log, for failure messages. */
@@ -226,6 +253,7 @@ export class ControlPlane implements ControlPlaneHandle {
   }
 
   async stop(): Promise<void> {
+    this.resumeApiServer();
     this.bridge?.close();
     await this.kcm?.stop();
     await this.apiserver?.stop();

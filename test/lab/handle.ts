@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { join } from 'node:path';
+import { loadKubeConfig, type ApiAccess, type LoadOptions } from '../../shared/k8s/index.ts';
 import type { ControlPlaneHandle } from './control-plane.ts';
 import { writeKubeconfig } from './pki.ts';
 
@@ -9,6 +10,18 @@ export function kubeConfigFromHandle(handle: ControlPlaneHandle): k8s.KubeConfig
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(handle.kubeconfig);
   return kc;
+}
+
+/** Ballast's own access (shared/k8s) from a kubeconfig file, for the code under test. */
+export function accessFromKubeconfig(file: string, opts: LoadOptions = {}): ApiAccess {
+  const loaded = loadKubeConfig({ kubeconfig: file }, opts);
+  if (!loaded.ok) throw new Error(loaded.error);
+  return loaded.value.access;
+}
+
+/** The admin access of a control plane started elsewhere, for the code under test (client-node's KubeConfig is for arranging). */
+export function accessFromHandle(handle: ControlPlaneHandle, opts: LoadOptions = {}): ApiAccess {
+  return accessFromKubeconfig(handle.kubeconfig, opts);
 }
 
 /** A DNS-label-safe unique name for per-test objects and namespaces. */

@@ -7,4 +7,4 @@ export { run, sleep, waitFor, startProcess, type ManagedProcess } from './exec.t
 export { sweepStaleLabs } from './registry.ts';
 export { createServingCert, writeKubeconfig } from './pki.ts';
 export * as addressing from './addressing.ts';
-export { kubeConfigFromHandle, serviceAccountKubeconfig, uniqueName } from './handle.ts';
+export { accessFromHandle, accessFromKubeconfig, kubeConfigFromHandle, serviceAccountKubeconfig, uniqueName } from './handle.ts';
