@@ -92,6 +92,7 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
   private wakeFromSleep: (() => void) | undefined;
   /** Where the watch resumes; empty: list first. */
   private resourceVersion = '';
+  private listed = false;
   private isSynced = false;
   private resolveSynced!: () => void;
   private rejectSynced!: (e: Error) => void;
@@ -163,6 +164,7 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
       }
       const watched = await this.watch();
       if (this.state !== 'running') return;
+      this.markSynced();
       if (watched.ok) continue; // the API server ended it on schedule: resume where it stopped
       if (watched.error.code === 410) {
         this.log.debug({ resourceVersion: this.resourceVersion, error: formatApiError(watched.error) }, 'watch position expired; listing again');
@@ -187,12 +189,17 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
     this.log.debug({ objects: r.value.items.length, resourceVersion: r.value.resourceVersion }, 'listed');
     this.replace(r.value.items);
     this.resourceVersion = r.value.resourceVersion;
-    if (!this.isSynced) {
-      this.isSynced = true;
-      this.log.debug({ objects: this.objects.size }, 'synced');
-      this.resolveSynced();
-    }
+    this.listed = true;
     return true;
+  }
+
+  // After the first list, once the watch that follows it opened or failed: so right after `await synced`,
+  // `healthy` and readiness() say whether events are flowing, not merely that a watch is on its way.
+  private markSynced(): void {
+    if (!this.listed || this.isSynced || this.state !== 'running') return;
+    this.isSynced = true;
+    this.log.debug({ objects: this.objects.size }, 'synced');
+    this.resolveSynced();
   }
 
   private watch(): Promise<Result<void, ApiError>> {
@@ -247,6 +254,7 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
     this.lastError = undefined;
     this.unhealthySince = undefined;
     this.backoff.reset();
+    this.markSynced();
   }
 
   private failed(e: ApiError): void {

@@ -324,9 +324,9 @@ class HttpApiAccess implements ApiAccess {
   }
 
   // Any HTTP answer at all proves the server alive; only silence or a transport failure does not.
-  private async probe(timeoutMs: number): Promise<boolean> {
+  private async probe(timeoutMs: number): Promise<ApiError | undefined> {
     const r = await this.exchange('GET', this.probePath, { timeoutMs });
-    return r.ok || r.error.code !== undefined;
+    return r.ok || r.error.code !== undefined ? undefined : r.error;
   }
 }
 

@@ -9,7 +9,7 @@
 // open watch with an error, and their owners (informers) report unhealthy and
 // reconnect. Any answer, even a 403, proves the server alive; so does every
 // byte of every response on this connection pool, so a busy client never probes.
-import type { ApiError } from '../api-error.ts';
+import { formatApiError, type ApiError } from '../api-error.ts';
 
 /** When to probe and how long to wait for the answer. */
 export interface LivenessOptions {
@@ -27,8 +27,8 @@ export interface Watcher {
 export interface LivenessDeps {
   /** Monotonic milliseconds. */
   now: () => number;
-  /** Resolves true if the API server answered anything within timeoutMs. */
-  probe: (timeoutMs: number) => Promise<boolean>;
+  /** Resolves undefined if the API server answered anything within timeoutMs, else why not (no answer, refused …). */
+  probe: (timeoutMs: number) => Promise<ApiError | undefined>;
 }
 
 /** Tracks when the API server was last heard from and probes it while watches wait in silence. */
@@ -81,19 +81,18 @@ export class LivenessMonitor {
 
   private tick(): void {
     if (this.watchers.size === 0) return;
-    const silentMs = this.deps.now() - this.lastHeard;
-    if (silentMs < this.idleMs) return this.schedule();
+    if (this.deps.now() - this.lastHeard < this.idleMs) return this.schedule();
     this.probing = true;
     const started = this.deps.now();
-    void this.deps.probe(this.probeTimeoutMs).then((answered) => {
+    void this.deps.probe(this.probeTimeoutMs).then((failure) => {
       this.probing = false;
-      if (answered) this.heard();
+      if (!failure) this.heard();
       // Anything heard while the probe waited proves the server alive too.
       else if (this.lastHeard < started) {
         const why: ApiError = {
           code: undefined,
           reason: 'Unresponsive',
-          message: `the API server sent nothing for ${Math.round(silentMs)} ms and did not answer a probe within ${this.probeTimeoutMs} ms`,
+          message: `the API server sent nothing for ${Math.round(this.deps.now() - this.lastHeard)} ms, and a probe got ${formatApiError(failure)}`,
         };
         for (const w of [...this.watchers]) w.abort(why);
       }
