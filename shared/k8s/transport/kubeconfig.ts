@@ -57,11 +57,12 @@ const SECTIONS = [
 export function parseKubeconfig(text: string, file: string): Result<KubeconfigFile, string> {
   let doc: unknown;
   try {
-    doc = loadYaml(text);
+    // An empty file is an empty configuration to kubectl; js-yaml 5 refuses empty input.
+    doc = text.trim() === '' ? {} : loadYaml(text);
   } catch (e) {
     return err(`${file}: not YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (doc === undefined || doc === null) doc = {};
+  if (doc === null) doc = {};
   if (!isFields(doc)) return err(`${file}: not a kubeconfig (expected a mapping at the top)`);
   const maps: Record<string, Map<string, Named>> = {};
   for (const [section, key] of SECTIONS) {
@@ -113,8 +114,8 @@ export function connectionFor(config: KubeconfigFile, contextName?: string): Res
   const problems: string[] = [];
   const c = reader(cluster, `${cluster.file}: cluster "${clusterName}"`, problems);
   const u = user ? reader(user, `${user.file}: user "${user.name}"`, problems) : undefined;
-  c.unsupported('proxy-url', 'proxies are not supported; reach the API server directly');
-  for (const field of ['exec', 'auth-provider']) u?.unsupported(field, `${field} credential plugins are not supported; use a token, a tokenFile or a client certificate`);
+  c.unsupported('proxy-url', 'proxies are not supported (reach the API server directly)');
+  for (const field of ['exec', 'auth-provider']) u?.unsupported(field, `${field} credential plugins are not supported (use a token, a tokenFile or a client certificate)`);
   for (const field of ['username', 'password']) u?.unsupported(field, 'basic authentication is not supported (Kubernetes removed it in 1.19)');
   for (const field of ['as', 'as-uid', 'as-groups', 'as-user-extra']) u?.unsupported(field, 'impersonation is not supported');
 

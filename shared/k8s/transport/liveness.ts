@@ -38,6 +38,8 @@ export class LivenessMonitor {
   private readonly deps: LivenessDeps;
   private readonly watchers = new Set<Watcher>();
   private lastHeard: number;
+  /** When the first of the open watches opened: silence before it counts for nothing. */
+  private watchingSince = 0;
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
 
@@ -56,6 +58,7 @@ export class LivenessMonitor {
 
   /** Watches w until the returned function is called. */
   watch(w: Watcher): () => void {
+    if (this.watchers.size === 0) this.watchingSince = this.deps.now();
     this.watchers.add(w);
     this.schedule();
     return () => {
@@ -66,12 +69,16 @@ export class LivenessMonitor {
 
   private schedule(): void {
     if (this.timer !== undefined || this.probing || this.watchers.size === 0) return;
-    const wait = Math.max(0, this.lastHeard + this.idleMs - this.deps.now());
+    const wait = Math.max(0, this.quietSince() + this.idleMs - this.deps.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.tick();
     }, wait);
     this.timer.unref();
+  }
+
+  private quietSince(): number {
+    return Math.max(this.lastHeard, this.watchingSince);
   }
 
   private cancel(): void {
@@ -81,7 +88,7 @@ export class LivenessMonitor {
 
   private tick(): void {
     if (this.watchers.size === 0) return;
-    if (this.deps.now() - this.lastHeard < this.idleMs) return this.schedule();
+    if (this.deps.now() - this.quietSince() < this.idleMs) return this.schedule();
     this.probing = true;
     const started = this.deps.now();
     void this.deps.probe(this.probeTimeoutMs).then((failure) => {
@@ -92,7 +99,7 @@ export class LivenessMonitor {
         const why: ApiError = {
           code: undefined,
           reason: 'Unresponsive',
-          message: `the API server sent nothing for ${Math.round(this.deps.now() - this.lastHeard)} ms, and a probe got ${formatApiError(failure)}`,
+          message: `the API server sent nothing for ${Math.round(this.deps.now() - this.quietSince())} ms, and a probe got ${formatApiError(failure)}`,
         };
         for (const w of [...this.watchers]) w.abort(why);
       }
