@@ -1,0 +1,246 @@
+// The informer's list+watch logic against a scripted ApiAccess: what it lists
+// and watches from where, and what handlers and cache see through bookmarks,
+// 410s, failures and stops. The same against a real API server is in
+// informer.lab.test.ts.
+import { describe, expect, it, vi } from 'vitest';
+import { err, ok, type Result } from '../result.ts';
+import { createLogger } from '../observability/index.ts';
+import type { ApiError } from './api-error.ts';
+import { createInformer, type InformerOptions } from './informer.ts';
+import { defineResource, type ApiObject } from './resources.ts';
+import type { ApiAccess, Query, WatchOptions } from './transport/index.ts';
+
+interface Obj extends ApiObject {
+  metadata: { namespace: string; name: string; resourceVersion: string };
+  v?: string;
+}
+const things = defineResource<Obj>('example.io/v1', 'Thing', 'things', true);
+const obj = (name: string, rv: string, v = rv): Obj => ({ metadata: { namespace: 'ns', name, resourceVersion: rv }, v });
+
+type ListAnswer = Result<{ items: Obj[]; metadata: { resourceVersion: string } }, ApiError>;
+interface OpenWatch {
+  readonly query: Query;
+  readonly opts: WatchOptions<Obj>;
+  readonly signal: AbortSignal | undefined;
+  open(): void;
+  send(type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK', o: Obj): void;
+  end(r: Result<void, ApiError>): void;
+}
+
+/** Answers lists from a script and hands each watch to the test. */
+class ScriptedApi implements ApiAccess {
+  readonly server = 'https://198.51.100.1';
+  readonly lists: Array<{ path: string; query: Query | undefined }> = [];
+  readonly watches: OpenWatch[] = [];
+  private readonly answers: ListAnswer[] = [];
+
+  answerList(...answers: ListAnswer[]): void {
+    this.answers.push(...answers);
+  }
+
+  async request<T>(method: string, path: string, opts: { query?: Query } = {}): Promise<Result<T, ApiError>> {
+    expect(method).toBe('GET');
+    this.lists.push({ path, query: opts.query });
+    const answer = this.answers.shift();
+    if (!answer) throw new Error('unexpected list');
+    return answer as Result<T, ApiError>;
+  }
+
+  watch<T>(_path: string, opts: WatchOptions<T>): Promise<Result<void, ApiError>> {
+    return new Promise((resolve) => {
+      const o = opts as unknown as WatchOptions<Obj>;
+      let done = false;
+      const end = (r: Result<void, ApiError>): void => {
+        if (!done) resolve(r);
+        done = true;
+      };
+      opts.signal?.addEventListener('abort', () => end(err({ code: undefined, reason: 'Aborted', message: 'watch stopped' })));
+      this.watches.push({
+        query: opts.query ?? {},
+        opts: o,
+        signal: opts.signal,
+        open: () => o.onOpen?.(),
+        send: (type, object) => o.onEvent({ type, object }),
+        end,
+      });
+    });
+  }
+
+  close(): void {}
+
+  async nextWatch(count: number): Promise<OpenWatch> {
+    await vi.waitFor(() => expect(this.watches.length).toBeGreaterThanOrEqual(count), { timeout: 2_000, interval: 2 });
+    return this.watches[count - 1]!;
+  }
+}
+
+const listed = (rv: string, ...items: Obj[]): ListAnswer => ok({ items, metadata: { resourceVersion: rv } });
+const refused: ApiError = { code: undefined, reason: 'ECONNREFUSED', message: 'connect ECONNREFUSED 198.51.100.1:443' };
+const gone: ApiError = { code: 410, reason: 'Expired', message: 'too old resource version: 5 (90)' };
+
+function recording(api: ScriptedApi, opts: InformerOptions<Obj> = {}) {
+  const seen: string[] = [];
+  const informer = createInformer(api, things, {
+    namespace: 'ns',
+    labelSelector: 'app=x',
+    backoff: { initialMs: 1, maxMs: 1, jitter: 0 },
+    onAdd: (o) => seen.push(`add ${o.metadata.name}@${o.metadata.resourceVersion}`),
+    onUpdate: (o, old) => seen.push(`update ${o.metadata.name}@${old.metadata.resourceVersion}→${o.metadata.resourceVersion}`),
+    onDelete: (o) => seen.push(`delete ${o.metadata.name}@${o.metadata.resourceVersion}`),
+    ...opts,
+  });
+  return { informer, seen };
+}
+
+describe('informer (scripted API)', () => {
+  it('lists, then watches from the list’s resourceVersion with the same selectors; synced once the watch is open', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')));
+    const { informer, seen } = recording(api);
+    let synced = false;
+    void informer.synced.then(() => (synced = true));
+    informer.start();
+    const w = await api.nextWatch(1);
+    expect(api.lists).toEqual([{ path: '/apis/example.io/v1/namespaces/ns/things', query: expect.objectContaining({ labelSelector: 'app=x', limit: 500 }) }]);
+    expect(w.query).toEqual({ resourceVersion: '10', labelSelector: 'app=x', fieldSelector: undefined });
+    expect(seen).toEqual(['add a@5']);
+    expect(synced).toBe(false);
+    w.open();
+    await informer.synced;
+    expect(informer.healthy).toBe(true);
+    expect(informer.readiness()).toEqual({ ok: true, value: undefined });
+    // Lists of built-in kinds lack apiVersion/kind; the cache has them.
+    expect(informer.cache.get('ns/a')).toMatchObject({ apiVersion: 'example.io/v1', kind: 'Thing' });
+    await informer.stop();
+  });
+
+  it('applies watch events in order (update with the old object), and resumes from the last bookmark when the server ends the watch', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')));
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.send('ADDED', obj('b', '11'));
+    w.send('MODIFIED', obj('a', '12'));
+    w.send('MODIFIED', obj('a', '12')); // the same version again: nothing new
+    w.send('DELETED', obj('b', '13'));
+    w.send('DELETED', obj('never-seen', '14'));
+    w.send('BOOKMARK', { metadata: { namespace: '', name: '', resourceVersion: '20' } });
+    expect(seen).toEqual(['add a@5', 'add b@11', 'update a@5→12', 'delete b@13']);
+    expect([...informer.cache.keys()]).toEqual(['ns/a']);
+    w.end(ok(undefined));
+    const again = await api.nextWatch(2);
+    expect(again.query.resourceVersion).toBe('20');
+    expect(api.lists).toHaveLength(1);
+    expect(informer.healthy).toBe(true); // a scheduled end is not an outage
+    await informer.stop();
+  });
+
+  it('410 Gone lists again: vanished objects are deleted with their last state, changed ones updated, unchanged ones left alone', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('keep', '1'), obj('gone', '2'), obj('changed', '3')), listed('50', obj('keep', '1'), obj('changed', '40'), obj('new', '45')));
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    seen.length = 0;
+    w.end(err(gone));
+    const after = await api.nextWatch(2);
+    expect(after.query.resourceVersion).toBe('50');
+    expect(seen).toEqual(['delete gone@2', 'update changed@3→40', 'add new@45']);
+    expect([...informer.cache.keys()].sort()).toEqual(['ns/changed', 'ns/keep', 'ns/new']);
+    await informer.stop();
+  });
+
+  it('a failed watch keeps the cache, reports why, and resumes from where it was (no list) after a backoff', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')));
+    const lines: string[] = [];
+    const logger = createLogger({ component: 'test', level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+    const { informer } = recording(api, { logger, backoff: { initialMs: 50, maxMs: 50, jitter: 0 } });
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.send('MODIFIED', obj('a', '15'));
+    w.end(err(refused));
+    await vi.waitFor(() => expect(informer.healthy).toBe(false), { interval: 1 });
+    const r = informer.readiness();
+    expect(!r.ok && r.error).toMatch(/^things informer: watch down since \S+: no response \(ECONNREFUSED\): connect ECONNREFUSED 198\.51\.100\.1:443; serving 1 cached objects$/);
+    expect(informer.cache.get('ns/a')?.metadata.resourceVersion).toBe('15');
+    const again = await api.nextWatch(2);
+    expect(again.query.resourceVersion).toBe('15');
+    expect(api.lists).toHaveLength(1);
+    again.open();
+    expect(informer.readiness().ok).toBe(true);
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['list/watch failed; keeping the cache and retrying', 'watch re-established']);
+    await informer.stop();
+  });
+
+  it('a failing first list: not synced, says why, and retries until a list succeeds', async () => {
+    const api = new ScriptedApi();
+    api.answerList(err(refused), err(refused), listed('7'));
+    const { informer } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    expect(api.lists).toHaveLength(3);
+    w.open();
+    await informer.synced;
+    expect(informer.readiness().ok).toBe(true);
+    await informer.stop();
+  });
+
+  it('a 410 right after a list waits a backoff before listing again, instead of listing in a loop', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10'), listed('11'), listed('12'));
+    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    informer.start();
+    (await api.nextWatch(1)).end(err(gone)); // after a list that had time to be watched: list again at once
+    (await api.nextWatch(2)).end(err(gone)); // again, right after that list: now wait
+    await new Promise((r) => setTimeout(r, 100));
+    expect(api.lists).toHaveLength(2);
+    await informer.stop();
+  });
+
+  it('a handler that throws is logged; the events after it are still delivered', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('1'));
+    const lines: string[] = [];
+    const logger = createLogger({ component: 'test', level: 'error', destination: { write: (s: string) => void lines.push(s) } });
+    const added: string[] = [];
+    const { informer } = recording(api, {
+      logger,
+      onAdd: (o) => {
+        added.push(o.metadata.name);
+        if (o.metadata.name === 'bad') throw new Error('handler bug');
+      },
+    });
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.send('ADDED', obj('bad', '2'));
+    w.send('ADDED', obj('good', '3'));
+    expect(added).toEqual(['bad', 'good']);
+    expect(informer.cache.size).toBe(2);
+    expect(lines.join('')).toContain('handler bug');
+    await informer.stop();
+  });
+
+  it('stop ends the open watch and delivers nothing more; stopping before the first list rejects synced', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('1'));
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    await informer.stop();
+    expect(w.signal?.aborted).toBe(true);
+    w.send('ADDED', obj('late', '9'));
+    expect(seen).toEqual([]);
+    expect(informer.healthy).toBe(false);
+
+    const never = createInformer(new ScriptedApi(), things);
+    await never.stop();
+    await expect(never.synced).rejects.toThrow(/stopped before it synced/);
+  });
+});
