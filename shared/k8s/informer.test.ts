@@ -202,6 +202,22 @@ describe('informer (scripted API)', () => {
     await informer.stop();
   });
 
+  it('a watch that ends at once without an event is a failure with a backoff, not a reason to reconnect in a loop', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10'));
+    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.end(ok(undefined));
+    await vi.waitFor(() => expect(informer.healthy).toBe(false), { interval: 1 });
+    const r = informer.readiness();
+    expect(!r.ok && r.error).toMatch(/no response \(ShortWatch\): the watch ended at once without an event/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(api.watches).toHaveLength(1);
+    await informer.stop();
+  });
+
   it('a handler that throws is logged; the events after it are still delivered', async () => {
     const api = new ScriptedApi();
     api.answerList(listed('1'));

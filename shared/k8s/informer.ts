@@ -92,6 +92,8 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
   private wakeFromSleep: (() => void) | undefined;
   /** Where the watch resumes; empty: list first. */
   private resourceVersion = '';
+  /** Watch events applied so far (bookmarks included). */
+  private events = 0;
   private listed = false;
   private isSynced = false;
   private resolveSynced!: () => void;
@@ -162,10 +164,20 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
         await this.sleep(this.backoff.next());
         continue;
       }
+      const eventsBefore = this.events;
+      const watchedSince = performance.now();
       const watched = await this.watch();
       if (this.state !== 'running') return;
       this.markSynced();
-      if (watched.ok) continue; // the API server ended it on schedule: resume where it stopped
+      // The API server ended it on schedule: resume where it stopped. Unless it ended at once and empty, which
+      // something between us and the API server does in a loop (client-go's reflector: "very short watch").
+      const veryShort = performance.now() - watchedSince < 1_000 && this.events === eventsBefore;
+      if (watched.ok && !veryShort) continue;
+      if (watched.ok) {
+        this.failed({ code: undefined, reason: 'ShortWatch', message: 'the watch ended at once without an event' });
+        await this.sleep(this.backoff.next());
+        continue;
+      }
       if (watched.error.code === 410) {
         this.log.debug({ resourceVersion: this.resourceVersion, error: formatApiError(watched.error) }, 'watch position expired; listing again');
         this.resourceVersion = '';
@@ -213,6 +225,7 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
 
   private apply(e: WatchEvent<T>): void {
     if (this.state !== 'running') return;
+    this.events++;
     const rv = e.object.metadata?.resourceVersion;
     if (e.type === 'DELETED') this.deleted(e.object);
     else if (e.type !== 'BOOKMARK') this.addedOrUpdated(e.object);
