@@ -77,9 +77,10 @@ function parseStatus(body: unknown): StatusBody | undefined {
 }
 
 /**
- * Any thrown value from an API call (client-node's ApiException, a fetch
- * failure, an abort) → ApiError, so code using client-node's typed clients
- * reports the API server's own message too.
+ * Any error from an API call → ApiError: a socket or TLS error from the
+ * transport (its code is the reason), an abort or timeout, and what
+ * client-node's typed clients throw (tests use them), so every report carries
+ * the API server's own message.
  */
 export function toApiError(e: unknown): ApiError {
   if (e !== null && typeof e === 'object') {

@@ -3,7 +3,6 @@
 // informers, events and leader election.
 export {
   loadKubeConfig,
-  createApiAccess,
   type ApiAccess,
   type ApiAccessOptions,
   type KubeConfigSources,
