@@ -134,3 +134,14 @@ describe('parsePool', () => {
     expect(errors.every((e) => !formatConfigError(e).includes('\n'))).toBe(true);
   });
 });
+
+describe('parsePool on shapes the CRD schema forbids', () => {
+  it('reports a non-list where a list belongs instead of throwing', () => {
+    const r = parsePool({
+      metadata: { name: 'odd', namespace: 'ballast-system', creationTimestamp: '2026-01-01T00:00:00Z' },
+      spec: { addresses: ['203.0.113.0/30'], serviceAllocation: { namespaces: '' as never, serviceSelectors: 'x' as never } },
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.map((e) => e.field)).toEqual(['spec.serviceAllocation.namespaces', 'spec.serviceAllocation.serviceSelectors']);
+  });
+});

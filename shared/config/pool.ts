@@ -129,7 +129,7 @@ function parseServiceAllocation(raw: ServiceAllocationSpec | undefined, fail: Fa
     else if (raw.priority !== 0) priority = raw.priority;
   }
   const namespaces: string[] = [];
-  (raw.namespaces ?? []).forEach((ns: unknown, i) => {
+  listAt(raw.namespaces, `${base}.namespaces`, fail).forEach((ns: unknown, i) => {
     if (typeof ns !== 'string' || ns === '') fail(`${base}.namespaces[${i}]`, `must be a namespace name, not ${JSON.stringify(ns)}`);
     else namespaces.push(ns);
   });
@@ -143,10 +143,20 @@ function parseServiceAllocation(raw: ServiceAllocationSpec | undefined, fail: Fa
 
 function compileSelectors(raw: LabelSelector[] | undefined, field: string, fail: Fail): Selector[] {
   const selectors: Selector[] = [];
-  (raw ?? []).forEach((selector, i) => {
+  listAt(raw, field, fail).forEach((selector, i) => {
     const compiled = compileSelector(selector);
     if (compiled.ok) selectors.push(compiled.value);
     else fail(`${field}[${i}]`, compiled.error);
   });
   return selectors;
+}
+
+/** The list at field, or [] with an error when it is something else (the CRD schema forbids that, but a parser must not throw). */
+function listAt<T>(raw: readonly T[] | undefined | null, field: string, fail: Fail): readonly T[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    fail(field, `must be a list, not ${JSON.stringify(raw)}`);
+    return [];
+  }
+  return raw;
 }
