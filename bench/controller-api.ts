@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { ControlPlane, REPO_ROOT, sleep } from '../test/lab/index.ts';
 import { poolObject, serviceObject, startController } from '../test/controller/harness.ts';
-import { objectClient, RESOURCES } from '../shared/k8s/index.ts';
+import { objectClient, RESOURCES, type ApiAccess } from '../shared/k8s/index.ts';
 import { formatBenchTable, type BenchResult } from './result.ts';
 
 function rssMiB(pid: number): number {
@@ -20,9 +20,9 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function createServices(kc: k8s.KubeConfig, ns: string, count: number, loadBalancerClass?: string): Promise<number> {
+async function createServices(access: ApiAccess, ns: string, count: number, loadBalancerClass?: string): Promise<number> {
   // shared/k8s's client reuses connections (client-node's makes a TLS handshake per request).
-  const services = objectClient(kc, RESOURCES.service);
+  const services = objectClient(access, RESOURCES.service);
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -51,13 +51,14 @@ export async function runControllerApiBench(count = 5_000): Promise<BenchResult[
   const cp = await ControlPlane.start({ manifests: [join(REPO_ROOT, 'deploy', 'crds')], controllerManager: false });
   try {
     const kc = cp.kubeConfig();
+    const access = cp.access();
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     const rows: BenchResult[] = [];
 
     // The floor: creates alone, no controller.
     await core.createNamespace({ body: { metadata: { name: 'floor' } } });
-    const floorMs = await createServices(kc, 'floor', 1_000);
+    const floorMs = await createServices(access, 'floor', 1_000);
     rows.push({ name: 'API server alone: creates per second', value: 1_000 / (floorMs / 1000), unit: '/s', note: `1 000 Services, 32 clients, no controller: creating ${count} takes ≈${((count * floorMs) / 1_000_000).toFixed(0)} s here before any allocation` });
     await core.deleteCollectionNamespacedService({ namespace: 'floor' });
 
@@ -68,7 +69,7 @@ export async function runControllerApiBench(count = 5_000): Promise<BenchResult[
     let controller = await startController(cp.handle(), { namespace: 'bench', loadBalancerClass: 'bench.example/a', extraArgs: ['--log-level=info'] });
     const idleRss = rssMiB(controller.proc.pid);
     const t0 = performance.now();
-    const created = createServices(kc, 'bench', count, 'bench.example/a');
+    const created = createServices(access, 'bench', count, 'bench.example/a');
     const a = await untilAllHaveIPs(core, 'bench', count, t0);
     const createMs = await created;
     rows.push({ name: `A: ${count} Services created with the controller running → all with an IP`, value: a.ms / 1000, unit: 's', note: 'target ≤ 15 s; from the first create; bounded by the create rate above' });
@@ -80,7 +81,7 @@ export async function runControllerApiBench(count = 5_000): Promise<BenchResult[
     // B: the Services are there, without IPs; then the controller starts.
     await core.createNamespace({ body: { metadata: { name: 'cold' } } });
     await objects.create(poolObject('cold', 'cold', ['2001:db8:100:9::/64']));
-    await createServices(kc, 'cold', count, 'bench.example/b');
+    await createServices(access, 'cold', count, 'bench.example/b');
     const t1 = performance.now();
     controller = await startController(cp.handle(), { namespace: 'cold', loadBalancerClass: 'bench.example/b', extraArgs: ['--log-level=info'] });
     const b = await untilAllHaveIPs(core, 'cold', count, t1);

@@ -38,6 +38,13 @@ const BENCHES: Bench[] = [
     run: 'runControllerApiBench',
   },
   {
+    name: 'k8s-requests',
+    title: 'API request latency',
+    about: 'Sequential GETs of one object through shared/k8s (node:https, one kept-alive connection) and through client-node’s generated client, against a private etcd + kube-apiserver.',
+    module: './k8s-requests.ts',
+    run: 'runK8sRequestBench',
+  },
+  {
     name: 'failover',
     title: 'Speaker failover, ARP latency and memory',
     about: 'Real speakers in the lab LAN, requests from the client namespace. Targets: failover p50 ≤ 0.5 s, p99 ≤ 1 s; graceful handover ≤ 0.1 s; ARP p99 ≤ 1 ms at 5 000/s; speaker idle RSS ≤ 80 MB.',
