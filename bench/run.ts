@@ -70,6 +70,7 @@ if (chosen.length === 0) {
 }
 
 const started = new Date();
+const loadAtStart = loadavg();
 const sections: string[] = [];
 let failed = false;
 for (const b of chosen) {
@@ -102,9 +103,7 @@ const header = `# Benchmarks
 
 Produced by \`npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}\` (after \`eval "$(scripts/dev env)"\`; as root for the lab ones) on
 ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain']) ? ' (with uncommitted changes)' : ''},
-Node.js ${process.version}, ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadavg()
-  .map((l) => l.toFixed(2))
-  .join(' ')} at the start. The machine is shared: compare numbers within one run, not across runs.
+Node.js ${process.version}, ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at the start. The machine is shared: compare numbers within one run, not across runs.
 `;
 const out = join(REPO_ROOT, 'docs', 'benchmarks.md');
 // Sections not run this time are kept from the previous file.
