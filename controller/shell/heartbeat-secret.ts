@@ -4,11 +4,11 @@
 // list of keys while both are rolled out).
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { HEARTBEAT_SECRET, HEARTBEAT_SECRET_KEY } from '../../shared/api/index.ts';
 import { formatApiError, objectClient, RESOURCES } from '../../shared/k8s/index.ts';
 import type { Logger } from '../../shared/observability/index.ts';
 
-export const HEARTBEAT_SECRET = 'ballast-heartbeat';
-export const HEARTBEAT_SECRET_KEY = 'key';
+export { HEARTBEAT_SECRET, HEARTBEAT_SECRET_KEY };
 
 export async function ensureHeartbeatSecret(kc: KubeConfig, namespace: string, log: Logger): Promise<void> {
   const secrets = objectClient(kc, RESOURCES.secret);

@@ -60,6 +60,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                            InstanceMethod("joinGroup", &PacketSocket::JoinGroup),
                            InstanceMethod("leaveGroup", &PacketSocket::LeaveGroup),
                            InstanceMethod("info", &PacketSocket::Info),
+                           InstanceMethod("drain", &PacketSocket::DrainNow),
                            InstanceMethod("close", &PacketSocket::Close),
                        });
   }
@@ -195,6 +196,25 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       return;
     }
 
+    ReceiveBatch(env);
+  }
+
+  // Reads what the kernel has queued now, without waiting for the poll
+  // callback: a caller about to act on "nothing arrived by the deadline" reads
+  // the socket dry first, since after an event-loop stall the timer phase runs
+  // before the poll phase that would have delivered the frames.
+  Napi::Value DrainNow(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ >= 0) {
+      Napi::HandleScope scope(env);
+      Napi::Object self = Value();
+      (void)self;
+      ReceiveBatch(env);
+    }
+    return env.Undefined();
+  }
+
+  void ReceiveBatch(Napi::Env env) {
     // Every frame is received into the same JS ArrayBuffer and handed up as a
     // view of it: no allocation or copy per frame. A view is valid only until
     // the callback returns (the next frame overwrites it).
