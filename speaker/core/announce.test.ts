@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { elect } from '../election/index.ts';
 import { ad, input, node, service } from '../election/test-fixtures.ts';
-import type { InterfaceDescriptor } from '../l2/index.ts';
+import type { AllowedInterfaces, InterfaceDescriptor } from '../l2/index.ts';
 import { interfaceProblem, namedInterfaces, ownershipTable, planInterfaces, sameOwnership } from './announce.ts';
 
 const iface = (name: string, index: number, extra: Partial<InterfaceDescriptor> = {}): InterfaceDescriptor => ({
@@ -38,11 +38,12 @@ describe('ownershipTable', () => {
 
 describe('sameOwnership', () => {
   it('compares IPs and interface sets, not identity', () => {
-    const a = new Map([['198.51.100.7', 'all' as const], ['198.51.100.8', new Set(['eth0', 'eth1'])]]);
-    expect(sameOwnership(a, new Map([['198.51.100.8', new Set(['eth1', 'eth0'])], ['198.51.100.7', 'all']]))).toBe(true);
-    expect(sameOwnership(a, new Map([['198.51.100.7', 'all'], ['198.51.100.8', new Set(['eth0'])]]))).toBe(false);
-    expect(sameOwnership(a, new Map([['198.51.100.7', new Set(['eth0'])], ['198.51.100.8', new Set(['eth0', 'eth1'])]]))).toBe(false);
-    expect(sameOwnership(a, new Map([['198.51.100.7', 'all']]))).toBe(false);
+    const a = new Map<string, AllowedInterfaces>([['198.51.100.7', 'all'], ['198.51.100.8', new Set(['eth0', 'eth1'])]]);
+    const table = (entries: Array<[string, AllowedInterfaces]>) => new Map<string, AllowedInterfaces>(entries);
+    expect(sameOwnership(a, table([['198.51.100.8', new Set(['eth1', 'eth0'])], ['198.51.100.7', 'all']]))).toBe(true);
+    expect(sameOwnership(a, table([['198.51.100.7', 'all'], ['198.51.100.8', new Set(['eth0'])]]))).toBe(false);
+    expect(sameOwnership(a, table([['198.51.100.7', new Set(['eth0'])], ['198.51.100.8', new Set(['eth0', 'eth1'])]]))).toBe(false);
+    expect(sameOwnership(a, table([['198.51.100.7', 'all']]))).toBe(false);
   });
 });
 

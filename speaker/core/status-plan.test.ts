@@ -32,8 +32,8 @@ const record = (name: string, node: string | undefined, service: string | undefi
 const kinds = (actions: L2StatusAction[]) => actions.map((a) => (a.kind === 'create' ? `create ${a.desired.service}@${a.desired.node}` : `${a.kind} ${a.name}`)).sort();
 
 describe('planL2Statuses', () => {
-  const plan = (self: string, decisions: ServiceDecision[], existing: L2StatusRecord[], reporter = false) =>
-    planL2Statuses({ self, decisions: new Map(decisions.map((d) => [d.service, d])), existing, isReporter: () => reporter });
+  const plan = (self: string, decisions: ServiceDecision[], existing: L2StatusRecord[], reporter = false, alive = ['node-a', 'node-b']) =>
+    planL2Statuses({ self, decisions: new Map(decisions.map((d) => [d.service, d])), existing, isReporter: () => reporter, alive: new Set(alive) });
 
   it('creates one object for a Service this node announces, with interfaces only when restricted', () => {
     const actions = plan('node-a', [announced('shop/web', 'node-a', ['eth1', 'eth0']), announced('shop/api', 'node-a')], []);
@@ -49,11 +49,17 @@ describe('planL2Statuses', () => {
     expect(kinds(plan('node-a', [announced('shop/web', 'node-a', ['eth1'])], [record('l2-1', 'node-a', 'shop/web')]))).toEqual(['write-status l2-1']);
   });
 
-  it('moves: the new announcer creates its own and deletes the old node\'s (which may be dead)', () => {
-    const actions = plan('node-b', [announced('shop/web', 'node-b')], [record('l2-1', 'node-a', 'shop/web')]);
-    expect(kinds(actions)).toEqual(['create shop/web@node-b', 'delete l2-1']);
-    // The old announcer, still alive, removes its own too; the new one's object it leaves alone.
+  it('moves: the new announcer creates its own, and deletes the old node\'s only when that node is dead', () => {
+    expect(kinds(plan('node-b', [announced('shop/web', 'node-b')], [record('l2-1', 'node-a', 'shop/web')], false, ['node-b']))).toEqual(['create shop/web@node-b', 'delete l2-1']);
+    expect(kinds(plan('node-b', [announced('shop/web', 'node-b')], [record('l2-1', 'node-a', 'shop/web')]))).toEqual(['create shop/web@node-b']);
+    // The old announcer, alive, removes its own; the new one's object it leaves alone.
     expect(kinds(plan('node-a', [announced('shop/web', 'node-b')], [record('l2-1', 'node-a', 'shop/web'), record('l2-2', 'node-b', 'shop/web')]))).toEqual(['delete l2-1']);
+  });
+
+  it('never deletes a live speaker\'s object, even when it disagrees about who announces', () => {
+    // node-b still believes it announces (its view lags); node-a thinks nobody does.
+    expect(kinds(plan('node-a', [notAnnounced('shop/web')], [record('l2-1', 'node-b', 'shop/web')], true))).toEqual([]);
+    expect(kinds(plan('node-a', [announced('shop/web', 'node-a')], [record('l2-1', 'node-b', 'shop/web')]))).toEqual(['create shop/web@node-a']);
   });
 
   it('keeps one of its own duplicates, preferring the one with status', () => {
@@ -61,10 +67,10 @@ describe('planL2Statuses', () => {
     expect(kinds(plan('node-a', [announced('shop/web', 'node-a')], existing))).toEqual(['delete l2-a', 'delete l2-c']);
   });
 
-  it('removes objects of a Service nobody announces: its own always, others\' only as the reporter', () => {
+  it('removes objects of a Service nobody announces: its own always, a dead node\'s only as the reporter', () => {
     const existing = [record('l2-1', 'node-a', 'shop/web'), record('l2-2', 'node-c', 'shop/web'), record('l2-3', 'node-c', 'shop/gone')];
     expect(kinds(plan('node-a', [notAnnounced('shop/web')], existing))).toEqual(['delete l2-1']);
-    expect(kinds(plan('node-b', [notAnnounced('shop/web')], existing, true))).toEqual(['delete l2-1', 'delete l2-2', 'delete l2-3']);
+    expect(kinds(plan('node-b', [notAnnounced('shop/web')], existing, true))).toEqual(['delete l2-2', 'delete l2-3']);
     expect(kinds(plan('node-b', [notAnnounced('shop/web')], existing, false))).toEqual([]);
   });
 
@@ -103,13 +109,12 @@ describe('planL2Statuses', () => {
           if (rounds > 3) throw new Error('did not converge in 3 rounds');
           changed = false;
           for (const self of alive) {
-            for (const action of planL2Statuses({ self, decisions, existing: objects, isReporter: (s) => reporterFor(s, alive) === self })) {
+            for (const action of planL2Statuses({ self, decisions, existing: objects, alive: new Set(alive), isReporter: (s) => reporterFor(s, alive) === self })) {
               changed = true;
               if (action.kind === 'delete') {
                 const victim = objects.find((o) => o.name === action.name)!;
-                // Nobody deletes what a live announcer of that Service owns.
-                const d = victim.service === undefined ? undefined : decisions.get(victim.service);
-                if (d?.announced && victim.node === d.node) expect(self).toBe(d.node);
+                // Nobody deletes what another live speaker owns.
+                if (victim.node !== undefined && alive.includes(victim.node)) expect(self).toBe(victim.node);
                 objects = objects.filter((o) => o.name !== action.name);
               } else if (action.kind === 'create') {
                 objects.push(record(`l2-new-${next++}`, action.desired.node, action.desired.service, { interfaces: action.desired.interfaces }));
@@ -128,7 +133,7 @@ describe('planL2Statuses', () => {
             expect(left).toEqual([]);
           } else {
             // Objects naming no Service: only their (live) writers remove them.
-            expect(left.every((o) => !alive.includes(o.node!))).toBe(true);
+            expect(left.every((o) => o.node === undefined || !alive.includes(o.node))).toBe(true);
           }
         }
       }),

@@ -3,12 +3,14 @@
 // the writes that make them agree out.
 //
 // Who writes what, so that speakers never fight over an object:
-// - the announcer of a Service keeps exactly one object of its own for it (node
-//   is immutable, so a move is a new object) and deletes the others' objects
-//   for it (the old announcer may be dead and cannot clean up);
-// - every speaker deletes its own objects for Services it no longer announces;
-// - for a Service nobody announces (or that is gone), the reporter (one live
-//   speaker, reporter.ts) deletes what is left.
+// - every speaker keeps its own objects: exactly one for each Service it
+//   announces (node is immutable, so a move is a new object), none for the rest;
+// - objects of a dead speaker (not alive in this speaker's view), which cannot
+//   clean up after itself, are deleted by the Service's announcer, or by the
+//   reporter (one live speaker, reporter.ts) when nobody announces it.
+// A live speaker's objects are never deleted by another: views of the cluster
+// lag a little between speakers, and two speakers that disagree for a moment
+// must not delete and re-create each other's objects.
 import { SERVICE_L2_STATUS_LABEL, type ServiceL2Status } from '../../shared/api/index.ts';
 import type { ServiceDecision } from '../election/index.ts';
 
@@ -45,12 +47,15 @@ export interface L2StatusPlanInput {
   /** This speaker's Services (election.services). */
   readonly decisions: ReadonlyMap<string, ServiceDecision>;
   readonly existing: readonly L2StatusRecord[];
+  /** Speakers alive in this speaker's view: their objects are theirs to keep or delete. */
+  readonly alive: ReadonlySet<string>;
   /** Whether this speaker speaks for a Service nobody announces. */
   readonly isReporter: (service: string) => boolean;
 }
 
 export function planL2Statuses(input: L2StatusPlanInput): L2StatusAction[] {
-  const { self, decisions } = input;
+  const { self, decisions, alive } = input;
+  const orphaned = (r: L2StatusRecord): boolean => r.node === undefined || (r.node !== self && !alive.has(r.node));
   const byService = new Map<string, L2StatusRecord[]>();
   const unkeyed: L2StatusRecord[] = [];
   for (const record of input.existing) {
@@ -75,20 +80,22 @@ export function planL2Statuses(input: L2StatusPlanInput): L2StatusAction[] {
     if (keep === undefined) actions.push({ kind: 'create', desired });
     else if (!keep.hasStatus || !sameNames(keep.interfaces, desired.interfaces)) actions.push({ kind: 'write-status', name: keep.name, desired });
     for (const d of duplicates) remove(d, `a second object of node ${self} for ${service}`);
-    for (const r of records) if (r.node !== self) remove(r, `${service} is announced from ${self} now, not ${r.node ?? '(unknown node)'}`);
+    for (const r of records) if (orphaned(r)) remove(r, `${service} is announced from ${self} now, not ${r.node ?? '(unknown node)'}, which is gone`);
   }
 
   for (const [service, records] of byService) {
     const decision = decisions.get(service);
     const announcer = decision?.announced ? decision.node : undefined;
     if (announcer === self) continue;
-    if (announcer !== undefined) {
-      // The announcer replaces the rest; our own stale object we remove ourselves.
-      for (const r of records) if (r.node === self) remove(r, `${service} is announced from ${announcer} now`);
-      continue;
-    }
-    const why = decision === undefined ? `${service} is gone or not a LoadBalancer this speaker serves` : `nobody announces ${service}`;
-    for (const r of records) if (r.node === self || input.isReporter(service)) remove(r, why);
+    const why =
+      announcer !== undefined
+        ? `${service} is announced from ${announcer} now`
+        : decision === undefined
+          ? `${service} is gone or not a LoadBalancer this speaker serves`
+          : `nobody announces ${service}`;
+    // A dead speaker's leftovers: the announcer removes them (above), or the reporter when nobody announces.
+    const reporter = announcer === undefined && input.isReporter(service);
+    for (const r of records) if (r.node === self || (reporter && orphaned(r))) remove(r, why);
   }
   for (const r of unkeyed) if (r.node === self) remove(r, 'it names no Service');
   return actions;
