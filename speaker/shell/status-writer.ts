@@ -138,7 +138,7 @@ export class StatusWriter {
           spec: {},
         });
         if (!created.ok) {
-          log.warn({ service: action.desired.service, err: formatApiError(created.error) }, 'creating a ServiceL2Status failed; will retry');
+          this.#failed({ service: action.desired.service, err: formatApiError(created.error) }, 'creating a ServiceL2Status failed; will retry');
           return false;
         }
         const name = created.value.metadata.name!;
@@ -153,7 +153,7 @@ export class StatusWriter {
         const gone = await this.#api.delete({ namespace, name: action.name }, action.uid === undefined ? {} : { uid: action.uid });
         // 404: someone else removed it; 409: the uid precondition failed, it is another object now.
         if (!gone.ok && gone.error.code !== 404 && gone.error.code !== 409) {
-          log.warn({ name: action.name, err: formatApiError(gone.error) }, 'deleting a ServiceL2Status failed; will retry');
+          this.#failed({ name: action.name, err: formatApiError(gone.error) }, 'deleting a ServiceL2Status failed; will retry');
           return false;
         }
         this.#deleted.add(action.name);
@@ -162,6 +162,12 @@ export class StatusWriter {
         return true;
       }
     }
+  }
+
+  /** The first failure of a streak is a warning; the retries while the API server stays away are debug lines. */
+  #failed(fields: Record<string, string>, message: string): void {
+    if (this.#failures === 0) this.#opts.log.warn(fields, message);
+    else this.#opts.log.debug(fields, message);
   }
 
   async #writeStatus(name: string, desired: DesiredL2Status): Promise<boolean> {
@@ -177,7 +183,7 @@ export class StatusWriter {
     );
     if (!written.ok) {
       if (written.error.code === 404) return true; // deleted meanwhile; the next pass sees that
-      this.#opts.log.warn({ name, err: formatApiError(written.error) }, 'writing ServiceL2Status status failed; will retry');
+      this.#failed({ name, err: formatApiError(written.error) }, 'writing ServiceL2Status status failed; will retry');
       return false;
     }
     this.#written.set(name, l2StatusRecord(written.value)!);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { V1Service } from '@kubernetes/client-node';
 import type { IPAddressPool, L2Advertisement, ServiceL2Status } from '../../shared/api/index.ts';
+import type { LabelSelector } from '../../shared/labels/index.ts';
 import { Lan, REPO_ROOT, run, startProcess, uniqueName, waitFor, type ControlPlaneHandle, type LabNode, type ManagedProcess } from '../lab/index.ts';
 import { freePort } from '../lab/ports.ts';
 import type { ProbeSample } from './probe-analysis.ts';
@@ -25,6 +26,8 @@ export interface ClusterOptions {
   readonly log?: (msg: string) => void;
   /** Extra speaker flags for every speaker. */
   readonly speakerArgs?: readonly string[];
+  /** Create the catch-all L2Advertisement "all" (default true). */
+  readonly catchAllAdvertisement?: boolean;
 }
 
 export interface ServiceSpec {
@@ -76,7 +79,7 @@ export class E2ECluster {
     try {
       for (const ns of [cluster.namespace, cluster.apps]) await cluster.core.createNamespace({ body: { metadata: { name: ns } } });
       await cluster.applyPool('default', ['203.0.113.10-203.0.113.200', '2001:db8:100::10-2001:db8:100::ffff']);
-      await cluster.applyAdvertisement('all', {});
+      if (opts.catchAllAdvertisement ?? true) await cluster.applyAdvertisement('all', {});
       return cluster;
     } catch (e) {
       await cluster.destroy();
@@ -94,8 +97,8 @@ export class E2ECluster {
     return this.lan.node(name);
   }
 
-  /** Nodes are labelled ballast.io/lab=<LAN id>; advertisements select them by hostname. */
-  hostnameSelector(...nodes: LabNode[]): k8s.V1LabelSelector {
+  /** Advertisements select lab nodes by hostname. */
+  hostnameSelector(...nodes: LabNode[]): LabelSelector {
     return { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodes.map((n) => n.name) }] };
   }
 
