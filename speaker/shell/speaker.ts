@@ -6,9 +6,9 @@
 // When it elects: at once when liveness changes (a peer joined, left or
 // expired: the failover path), shortly after API changes (20 ms, so a burst
 // of watch events costs one election), and when an interface comes back from
-// isolation. A peer is declared dead only after the heartbeat worker has read
-// its sockets dry (HeartbeatLink.sync), so a stalled event loop never turns
-// beats that did arrive into a false failover.
+// isolation. Liveness (liveness.ts) declares a peer dead only after the
+// heartbeat worker has read its sockets dry, so a stalled event loop never
+// turns beats that did arrive into a false failover.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { OwnerReference } from '../../shared/api/index.ts';
 import type { EventRecorder } from '../../shared/k8s/index.ts';
@@ -30,11 +30,10 @@ import {
 } from '../core/index.ts';
 import { elect, RendezvousMemo, type Election } from '../election/index.ts';
 import { L2Announcer, readInterfaces, type InterfaceDescriptor, type L2Event } from '../l2/index.ts';
-import { Membership, type Heartbeat } from '../liveness/index.ts';
 import { ApiWatch } from './api-watch.ts';
 import { HeartbeatKeySource } from './heartbeat-key.ts';
-import { HeartbeatLink } from './heartbeat-link.ts';
 import { monotonicMs } from './heartbeat-protocol.ts';
+import { LivenessTracker } from './liveness.ts';
 import { l2Counters, type SpeakerMetrics } from './metrics.ts';
 import { StateStore } from './state-store.ts';
 import { StatusWriter } from './status-writer.ts';
@@ -64,8 +63,6 @@ const INTERFACE_RESCAN_MS = 1_000;
 const ELECTION_DEBOUNCE_MS = 20;
 /** After the LEAVING beats, keep answering while peers take over (they need one election and a GARP, a few ms). */
 export const HANDOVER_GRACE_MS = 150;
-/** How long before claiming a speaker beats as a member (see #updateJoining). */
-const MEMBER_LEAD_MS = 20;
 
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -76,25 +73,20 @@ export class Speaker {
   readonly #model: ClusterModel;
   readonly #memo = new RendezvousMemo();
   readonly #announcer: L2Announcer;
-  readonly #link: HeartbeatLink;
+  readonly #liveness: LivenessTracker;
   readonly #store: StateStore;
   readonly #keySource: HeartbeatKeySource;
   readonly #watch: ApiWatch;
   readonly #statuses: StatusWriter;
-  #membership: Membership;
   #interfaces: InterfaceDescriptor[] = [];
   #plan: InterfacePlan = { configured: [], up: [] };
   #named: string[] = [];
   #isolated = false;
-  #muted = false;
-  #hasKey = false;
   #election: Election | undefined;
   #alive: ReadonlySet<string> = new Set();
   #reports: ReportMemory = EMPTY_REPORT_MEMORY;
   #immediate: NodeJS.Immediate | undefined;
   #debounce: NodeJS.Timeout | undefined;
-  #deadline: NodeJS.Timeout | undefined;
-  #memberTimer: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
   #rescanning = false;
   #rescanAgain = false;
@@ -106,22 +98,16 @@ export class Speaker {
     this.#opts = opts;
     const log = (this.#log = opts.log);
     this.#model = new ClusterModel({ loadBalancerClass: opts.loadBalancerClass });
-    this.#membership = new Membership({ self: opts.node, selfBootId: opts.bootId, startedAt: monotonicMs(), intervalMs: opts.heartbeatIntervalMs });
     this.#announcer = new L2Announcer({ counters: l2Counters(opts.metrics), onEvent: (e) => this.#onL2Event(e) });
-    this.#link = new HeartbeatLink({
+    this.#liveness = new LivenessTracker({
       node: opts.node,
       bootId: opts.bootId,
       intervalMs: opts.heartbeatIntervalMs,
-      rejoinHoldMs: this.#membership.windowMs / 2,
-      log: log.child({ part: 'heartbeat' }),
+      log: log.child({ part: 'liveness' }),
+      metrics: opts.metrics,
       ...(opts.sysfsRoot === undefined ? {} : { sysfsRoot: opts.sysfsRoot }),
-      onBeat: (beat, heardAt) => this.#onBeat(beat, heardAt),
+      onChange: (urgency) => this.#onLivenessChange(urgency),
       onCarrier: (name, carrier) => this.#onCarrier(name, carrier),
-      onMuted: (muted) => this.#onMuted(muted),
-      onStats: (sent, rejected) => {
-        opts.metrics.heartbeatsSent.inc(sent);
-        for (const [reason, n] of Object.entries(rejected)) opts.metrics.heartbeatsRejected.inc({ reason }, n);
-      },
     });
     this.#store = new StateStore(opts.stateDir, opts.node, log);
     this.#keySource = new HeartbeatKeySource({ kc: opts.kc, namespace: opts.namespace, name: opts.heartbeatSecret, log, onKeys: (keys) => this.#setKeys(keys, true) });
@@ -131,7 +117,7 @@ export class Speaker {
       model: this.#model,
       log,
       onChange: (kind) => this.#onModelChange(kind),
-      onNodeDeleted: (name) => this.#membership.forget(name),
+      onNodeDeleted: (name) => this.#liveness.forget(name),
       onStatusChange: () => this.#statuses.kick(),
       onComplete: () => this.#requestElection('now'),
     });
@@ -158,8 +144,7 @@ export class Speaker {
       this.#setKeys(loaded.keys, false);
     }
     // Listening starts now: a full window of beats before this speaker may claim anything.
-    this.#membership = new Membership({ self: this.#opts.node, selfBootId: this.#opts.bootId, startedAt: monotonicMs(), intervalMs: this.#opts.heartbeatIntervalMs });
-    this.#link.start();
+    this.#liveness.start();
     await this.#rescan();
     this.#rescanTimer = setInterval(() => void this.#rescan(), INTERFACE_RESCAN_MS);
     this.#watch.start();
@@ -172,18 +157,16 @@ export class Speaker {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#log.info({ announcing: this.#announcer.ownership.size }, 'shutting down: handing our IPs over');
-    await this.#link.leave();
+    await this.#liveness.leave();
     await new Promise((resolve) => setTimeout(resolve, HANDOVER_GRACE_MS));
     this.#stopped = true;
     clearImmediate(this.#immediate);
     clearTimeout(this.#debounce);
-    clearTimeout(this.#deadline);
-    clearTimeout(this.#memberTimer);
     clearInterval(this.#rescanTimer);
     this.#announcer.close();
     this.#statuses.stop();
     this.#keySource.stop();
-    await this.#link.stop();
+    await this.#liveness.stop();
     await this.#watch.stop();
     this.#store.flush();
   }
@@ -192,8 +175,8 @@ export class Speaker {
     checks.add('informers', () => this.#watch.readiness());
     checks.add('heartbeat-key', () => this.#keySource.readiness());
     checks.add('liveness', () => {
-      if (this.#muted) return err('heartbeats stopped: the main thread stalled');
-      if (this.#membership.listening(monotonicMs())) return err('listening for peers before claiming IPs');
+      if (this.#liveness.muted) return err('heartbeats stopped: the main thread stalled');
+      if (this.#liveness.listening(monotonicMs())) return err('listening for peers before claiming IPs');
       return ok(undefined);
     });
     checks.add('interfaces', () =>
@@ -201,16 +184,9 @@ export class Speaker {
     );
   }
 
-  /** For tests and the debug log: what this speaker answers for now. */
-  get announcing(): ReadonlySet<string> {
-    return new Set(this.#announcer.ownership.keys());
-  }
-
   #setKeys(keys: Uint8Array[], fromApi: boolean): void {
-    this.#hasKey = keys.length > 0;
-    this.#link.setKeys(keys);
+    this.#liveness.setKeys(keys);
     if (fromApi) this.#store.saveKeys(keys);
-    this.#requestElection('now');
   }
 
   #onModelChange(kind: ModelKind): void {
@@ -218,19 +194,13 @@ export class Speaker {
     this.#requestElection(kind === 'speakerPods' ? 'now' : 'soon');
   }
 
-  #onBeat(beat: Heartbeat, heardAt: number): void {
-    const outcome = this.#membership.receive(beat, heardAt);
-    const { metrics } = this.#opts;
-    if (outcome.accepted) {
-      metrics.heartbeatsReceived.inc();
-      if (outcome.changed) {
-        this.#log.info({ peer: beat.node, leaving: beat.leaving, joining: beat.joining }, beat.leaving ? 'peer leaving' : 'peer joined');
-        this.#requestElection('now');
-      }
-      return;
-    }
-    metrics.heartbeatsRejected.inc({ reason: outcome.reason });
-    if (outcome.reason === 'name-conflict') this.#logOnce(`conflict:${beat.bootId}`, 'conflict', () => this.#log.error({ bootId: beat.bootId }, `another speaker beats with this node's name (${beat.node}); check --node-name`));
+  /** Beats and state changes elect at once (the failover path); a deadline elects only if the alive set changed. */
+  #onLivenessChange(urgency: 'beat' | 'deadline' | 'state'): void {
+    if (this.#stopped) return;
+    if (urgency !== 'deadline') return this.#requestElection('now');
+    const now = monotonicMs();
+    if (!sameSet(this.#liveSpeakers(now), this.#alive)) this.#runElection();
+    else this.#liveness.armDeadline(now);
   }
 
   /**
@@ -248,15 +218,8 @@ export class Speaker {
   /** Alone, this speaker counted every peer dead and claimed their IPs; back on the LAN it listens first. */
   #rejoin(): void {
     this.#isolated = false;
-    this.#membership.relisten(monotonicMs());
-    this.#log.info({ windowMs: this.#membership.windowMs }, 'back on the LAN: listening before claiming anything');
-    this.#runElection();
-  }
-
-  #onMuted(muted: boolean): void {
-    this.#muted = muted;
-    // Muted: peers stopped hearing us and take our IPs; we stop answering. Back: listen before claiming again.
-    if (!muted) this.#membership.relisten(monotonicMs());
+    this.#liveness.relisten(monotonicMs());
+    this.#log.info({ windowMs: this.#liveness.windowMs }, 'back on the LAN: listening before claiming anything');
     this.#runElection();
   }
 
@@ -275,11 +238,8 @@ export class Speaker {
     }
   }
 
-  /** Who may own IPs now. Without a heartbeat key this speaker cannot prove it is alive, so it claims nothing. */
   #liveSpeakers(now: number): Set<string> {
-    const alive = this.#membership.alive(now, this.#model.readyInAPI());
-    if (!this.#hasKey || this.#muted) alive.delete(this.#opts.node);
-    return alive;
+    return this.#liveness.alive(now, this.#model.readyInAPI());
   }
 
   #runElection(): void {
@@ -289,7 +249,6 @@ export class Speaker {
     const { node, metrics } = this.#opts;
     const now = monotonicMs();
     const alive = this.#liveSpeakers(now);
-    this.#updateJoining(now);
     const started = performance.now();
     const election = elect(this.#model.electionInput(alive), this.#memo);
     let table = ownershipTable(election, node);
@@ -316,7 +275,7 @@ export class Speaker {
       this.#applyInterfaces();
     }
     this.#report(now);
-    this.#scheduleDeadline(now);
+    this.#liveness.armDeadline(now);
   }
 
   /**
@@ -326,7 +285,7 @@ export class Speaker {
    */
   #report(now: number): void {
     const election = this.#election;
-    if (this.#isolated || this.#muted || this.#membership.listening(now) || this.#stopping) {
+    if (this.#isolated || this.#liveness.muted || this.#liveness.listening(now) || this.#stopping) {
       this.#statuses.pause();
       // Whatever we claim meanwhile is not announced to the cluster; taking part again is a takeover.
       if (this.#reports.announcing.size > 0) this.#reports = { ...this.#reports, announcing: new Set() };
@@ -354,36 +313,6 @@ export class Speaker {
       else events.warning(svc, e.reason, e.message);
     }
     this.#statuses.update(election.services, alive, isReporter);
-  }
-
-  /**
-   * Our first member beat goes out MEMBER_LEAD_MS before listening ends and we
-   * claim: peers hear it and release what moves to us before we announce it,
-   * so the hand-back has a moment where neither answers (clients keep their
-   * cached entry meanwhile) rather than one where both do.
-   */
-  #updateJoining(now: number): void {
-    const memberAt = this.#membership.listeningUntil - MEMBER_LEAD_MS;
-    this.#link.setJoining(now < memberAt);
-    clearTimeout(this.#memberTimer);
-    if (now < memberAt) this.#memberTimer = setTimeout(() => this.#updateJoining(monotonicMs()), memberAt - now + 1);
-  }
-
-  #scheduleDeadline(now: number): void {
-    clearTimeout(this.#deadline);
-    const next = this.#membership.nextDeadline(now);
-    if (next === undefined) return;
-    // +1: alive means strictly younger than the window, and timers round down.
-    this.#deadline = setTimeout(() => void this.#onDeadline(), Math.max(0, next - now) + 1);
-  }
-
-  async #onDeadline(): Promise<void> {
-    // Every beat that reached the worker by now is delivered before we judge.
-    await this.#link.sync();
-    if (this.#stopped) return;
-    const now = monotonicMs();
-    if (!sameSet(this.#liveSpeakers(now), this.#alive)) this.#runElection();
-    else this.#scheduleDeadline(now);
   }
 
   async #rescan(): Promise<void> {
@@ -422,7 +351,7 @@ export class Speaker {
         this.#log.warn({ interface: failure.interfaceName, protocol: failure.protocol, code: failure.error.code }, `cannot answer on ${failure.interfaceName}: ${failure.error.message}`),
       );
     }
-    this.#link.setInterfaces(plan.configured.map((i) => i.name));
+    this.#liveness.setInterfaces(plan.configured.map((i) => i.name));
     this.#plan = plan;
     this.#opts.metrics.interfacesUp.set(plan.up.length);
   }
