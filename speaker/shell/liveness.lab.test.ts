@@ -1,5 +1,5 @@
 // Liveness on a real LAN of two namespaces: a stalled main thread costs no
-// false failover (the heartbeat worker keeps beating, and deadlines are
+// false failover (the wire worker keeps beating, and deadlines are
 // judged after its sockets are read dry), while a stopped process, or a main
 // thread stalled past the limit, does let the peer take over.
 import { randomBytes } from 'node:crypto';

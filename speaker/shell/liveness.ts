@@ -1,24 +1,24 @@
-// Who is alive, from heartbeats: the Membership state machine fed by the
-// heartbeat worker, with the timing the speaker needs around it — deadlines
+// Who is alive, from heartbeats: the Membership state machine fed by the wire
+// worker's beats, with the timing the speaker needs around it — deadlines
 // judged only after the worker has read its sockets dry, the first member beat
 // sent just before this speaker claims anything, and no claim at all without a
 // heartbeat key or while the worker had to stop beating.
 import type { Logger } from '../../shared/observability/index.ts';
 import { Membership, type Heartbeat } from '../liveness/index.ts';
-import { HeartbeatLink } from './heartbeat-link.ts';
-import { monotonicMs } from './heartbeat-protocol.ts';
 import type { SpeakerMetrics } from './metrics.ts';
+import type { BeatChannel } from './wire.ts';
+import { monotonicMs } from './wire-protocol.ts';
 
 export interface LivenessOptions {
   readonly node: string;
   readonly bootId: string;
   readonly intervalMs: number;
   readonly log: Logger;
-  readonly metrics?: Pick<SpeakerMetrics, 'heartbeatsSent' | 'heartbeatsReceived' | 'heartbeatsRejected'>;
-  readonly sysfsRoot?: string;
+  /** Where beats go: the wire worker (wire.ts). */
+  readonly beats: BeatChannel;
+  readonly metrics?: Pick<SpeakerMetrics, 'heartbeatsReceived' | 'heartbeatsRejected'>;
   /** The alive set may have changed: a peer joined or left, a deadline passed, keys or muting changed. */
   readonly onChange: (urgency: 'beat' | 'deadline' | 'state') => void;
-  readonly onCarrier: (interfaceName: string, carrier: boolean) => void;
 }
 
 /**
@@ -31,7 +31,7 @@ export const MEMBER_LEAD_MS = 20;
 
 export class LivenessTracker {
   readonly #opts: LivenessOptions;
-  readonly #link: HeartbeatLink;
+  readonly #link: BeatChannel;
   #membership: Membership;
   #hasKey = false;
   #muted = false;
@@ -43,36 +43,19 @@ export class LivenessTracker {
   constructor(opts: LivenessOptions) {
     this.#opts = opts;
     this.#membership = this.#newMembership();
-    this.#link = new HeartbeatLink({
-      node: opts.node,
-      bootId: opts.bootId,
-      intervalMs: opts.intervalMs,
-      // Half the window: the main thread has long heard of the carrier by then and listens itself.
-      rejoinHoldMs: this.#membership.windowMs / 2,
-      log: opts.log,
-      ...(opts.sysfsRoot === undefined ? {} : { sysfsRoot: opts.sysfsRoot }),
-      onBeat: (beat, heardAt) => this.#onBeat(beat, heardAt),
-      onCarrier: (name, carrier) => opts.onCarrier(name, carrier),
-      onMuted: (muted) => this.#onMuted(muted),
-      onStats: (sent, rejected) => {
-        opts.metrics?.heartbeatsSent.inc(sent);
-        for (const [reason, n] of Object.entries(rejected)) opts.metrics?.heartbeatsRejected.inc({ reason }, n);
-      },
-    });
+    this.#link = opts.beats;
   }
 
-  /** Starts beating and listening: a full window of beats before this speaker counts itself alive. */
+  /** Listening starts now: a full window of beats before this speaker counts itself alive. */
   start(): void {
     this.#membership = this.#newMembership();
-    this.#link.start();
     this.#updateJoining(monotonicMs());
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
     this.#stopped = true;
     clearTimeout(this.#deadline);
     clearTimeout(this.#memberTimer);
-    await this.#link.stop();
   }
 
   /** LEAVING beats: peers drop us at once instead of waiting out our silence. */
@@ -85,10 +68,6 @@ export class LivenessTracker {
     this.#hasKey = keys.length > 0;
     this.#link.setKeys(keys);
     if (had !== this.#hasKey) this.#opts.onChange('state');
-  }
-
-  setInterfaces(names: readonly string[]): void {
-    this.#link.setInterfaces(names);
   }
 
   /**
@@ -143,7 +122,8 @@ export class LivenessTracker {
     if (!this.#stopped) this.#opts.onChange('deadline');
   }
 
-  #onBeat(beat: Heartbeat, heardAt: number): void {
+  /** A beat the wire worker received (authenticated), stamped when it arrived. */
+  receive(beat: Heartbeat, heardAt: number): void {
     const outcome = this.#membership.receive(beat, heardAt);
     const { metrics, log } = this.#opts;
     if (outcome.accepted) {
@@ -161,7 +141,8 @@ export class LivenessTracker {
     }
   }
 
-  #onMuted(muted: boolean): void {
+  /** The wire worker stopped (or resumed) beating and answering because the main thread stalled. */
+  setMuted(muted: boolean): void {
     this.#muted = muted;
     // Muted: peers stopped hearing us and take our IPs. Back: listen before claiming again.
     if (!muted) this.relisten(monotonicMs());

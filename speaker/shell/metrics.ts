@@ -3,6 +3,7 @@
 // so their cardinality is bounded by the Services it announces.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { L2Counters } from '../l2/index.ts';
+import type { L2Count } from './wire-protocol.ts';
 
 export interface SpeakerMetrics {
   readonly requestsReceived: Counter<'protocol' | 'ip'>;
@@ -58,14 +59,17 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
   };
 }
 
-/** The packet layer's counters, wired to the metrics. */
-export function l2Counters(m: SpeakerMetrics): L2Counters {
-  return {
-    requestReceived: (protocol, ip) => m.requestsReceived.inc({ protocol, ip }),
-    replySent: (protocol, ip) => m.repliesSent.inc({ protocol, ip }),
-    gratuitousSent: (protocol, ip) => m.gratuitousSent.inc({ protocol, ip }),
-    garbled: (protocol, reason) => m.garbledFrames.inc({ protocol, reason }),
-    sendFailed: (protocol, code) => m.sendFailures.inc({ protocol, code }),
-    foreignAnnouncement: (protocol, ip) => m.foreignAnnouncements.inc({ protocol, ip }),
+/** The wire worker's counts since its last report (about once a second), added to the metrics. */
+export function recordWireStats(m: SpeakerMetrics, sent: number, rejected: Partial<Record<string, number>>, l2: readonly L2Count[]): void {
+  if (sent > 0) m.heartbeatsSent.inc(sent);
+  for (const [reason, n] of Object.entries(rejected)) if (n) m.heartbeatsRejected.inc({ reason }, n);
+  const byKind: Record<keyof L2Counters, (protocol: string, label: string, n: number) => void> = {
+    requestReceived: (protocol, ip, n) => m.requestsReceived.inc({ protocol, ip }, n),
+    replySent: (protocol, ip, n) => m.repliesSent.inc({ protocol, ip }, n),
+    gratuitousSent: (protocol, ip, n) => m.gratuitousSent.inc({ protocol, ip }, n),
+    garbled: (protocol, reason, n) => m.garbledFrames.inc({ protocol, reason }, n),
+    sendFailed: (protocol, code, n) => m.sendFailures.inc({ protocol, code }, n),
+    foreignAnnouncement: (protocol, ip, n) => m.foreignAnnouncements.inc({ protocol, ip }, n),
   };
+  for (const [kind, protocol, label, n] of l2) byKind[kind](protocol, label, n);
 }

@@ -1,13 +1,14 @@
 // The speaker: from API objects and heartbeats to ARP/NDP answers on the
 // right node. Wires the pure parts (cluster model, election, membership,
-// status and event plans) to the I/O (informers, the heartbeat worker, packet
-// sockets, the state directory, ServiceL2Status and Event writes).
+// status and event plans) to the I/O (informers; the wire worker, which
+// answers ARP/NDP and exchanges heartbeats; the state directory;
+// ServiceL2Status and Event writes).
 //
 // When it elects: at once when liveness changes (a peer joined, left or
 // expired: the failover path), shortly after API changes (20 ms, so a burst
 // of watch events costs one election), and when an interface comes back from
 // isolation. Liveness (liveness.ts) declares a peer dead only after the
-// heartbeat worker has read its sockets dry, so a stalled event loop never
+// wire worker has read its sockets dry, so a stalled event loop never
 // turns beats that did arrive into a false failover.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { OwnerReference } from '../../shared/api/index.ts';
@@ -29,12 +30,14 @@ import {
   type ReportMemory,
 } from '../core/index.ts';
 import { elect, RendezvousMemo, type Election } from '../election/index.ts';
-import { L2Announcer, readInterfaces, type InterfaceDescriptor, type L2Event } from '../l2/index.ts';
+import { readInterfaces, type InterfaceDescriptor, type L2Event } from '../l2/index.ts';
+import { DEFAULT_DEAD_AFTER_BEATS } from '../liveness/index.ts';
 import { ApiWatch } from './api-watch.ts';
 import { HeartbeatKeySource } from './heartbeat-key.ts';
-import { monotonicMs } from './heartbeat-protocol.ts';
 import { LivenessTracker } from './liveness.ts';
-import { l2Counters, type SpeakerMetrics } from './metrics.ts';
+import { recordWireStats, type SpeakerMetrics } from './metrics.ts';
+import { Wire } from './wire.ts';
+import { monotonicMs } from './wire-protocol.ts';
 import { StateStore } from './state-store.ts';
 import { StatusWriter } from './status-writer.ts';
 
@@ -58,7 +61,7 @@ export interface SpeakerOptions {
   readonly sysfsRoot?: string;
 }
 
-/** Interfaces are read again this often; carrier changes are seen sooner, through the heartbeat worker. */
+/** Interfaces are read again this often; carrier changes are seen sooner, through the wire worker. */
 const INTERFACE_RESCAN_MS = 1_000;
 const ELECTION_DEBOUNCE_MS = 20;
 /** After the LEAVING beats, keep answering while peers take over (they need one election and a GARP, a few ms). */
@@ -72,7 +75,7 @@ export class Speaker {
   readonly #log: Logger;
   readonly #model: ClusterModel;
   readonly #memo = new RendezvousMemo();
-  readonly #announcer: L2Announcer;
+  readonly #wire: Wire;
   readonly #liveness: LivenessTracker;
   readonly #store: StateStore;
   readonly #keySource: HeartbeatKeySource;
@@ -98,16 +101,35 @@ export class Speaker {
     this.#opts = opts;
     const log = (this.#log = opts.log);
     this.#model = new ClusterModel({ loadBalancerClass: opts.loadBalancerClass });
-    this.#announcer = new L2Announcer({ counters: l2Counters(opts.metrics), onEvent: (e) => this.#onL2Event(e) });
+    this.#wire = new Wire({
+      node: opts.node,
+      bootId: opts.bootId,
+      intervalMs: opts.heartbeatIntervalMs,
+      // Half the listening window: the main thread has long heard of the carrier by then and listens itself.
+      rejoinHoldMs: (opts.heartbeatIntervalMs * DEFAULT_DEAD_AFTER_BEATS) / 2,
+      log: log.child({ part: 'wire' }),
+      ...(opts.sysfsRoot === undefined ? {} : { sysfsRoot: opts.sysfsRoot }),
+      onBeat: (beat, heardAt) => this.#liveness.receive(beat, heardAt),
+      onCarrier: (name, carrier) => this.#onCarrier(name, carrier),
+      onMuted: (muted) => this.#liveness.setMuted(muted),
+      onStats: (sent, rejected, l2) => recordWireStats(opts.metrics, sent, rejected, l2),
+      onL2Event: (event) => this.#onL2Event(event),
+      onOpenFailures: (failures) => {
+        for (const f of failures) {
+          this.#logOnce(`open:${f.interfaceName}:${f.protocol}`, f.error.code, () =>
+            this.#log.warn({ interface: f.interfaceName, protocol: f.protocol, code: f.error.code }, `cannot answer on ${f.interfaceName}: ${f.error.message}`),
+          );
+        }
+      },
+    });
     this.#liveness = new LivenessTracker({
       node: opts.node,
       bootId: opts.bootId,
       intervalMs: opts.heartbeatIntervalMs,
       log: log.child({ part: 'liveness' }),
+      beats: this.#wire,
       metrics: opts.metrics,
-      ...(opts.sysfsRoot === undefined ? {} : { sysfsRoot: opts.sysfsRoot }),
       onChange: (urgency) => this.#onLivenessChange(urgency),
-      onCarrier: (name, carrier) => this.#onCarrier(name, carrier),
     });
     this.#store = new StateStore(opts.stateDir, opts.node, log);
     this.#keySource = new HeartbeatKeySource({ kc: opts.kc, namespace: opts.namespace, name: opts.heartbeatSecret, log, onKeys: (keys) => this.#setKeys(keys, true) });
@@ -145,6 +167,7 @@ export class Speaker {
     }
     // Listening starts now: a full window of beats before this speaker may claim anything.
     this.#liveness.start();
+    this.#wire.start();
     await this.#rescan();
     this.#rescanTimer = setInterval(() => void this.#rescan(), INTERFACE_RESCAN_MS);
     this.#watch.start();
@@ -156,17 +179,17 @@ export class Speaker {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.#log.info({ announcing: this.#announcer.ownership.size }, 'shutting down: handing our IPs over');
+    this.#log.info({ announcing: this.#wire.ownership.size }, 'shutting down: handing our IPs over');
     await this.#liveness.leave();
     await new Promise((resolve) => setTimeout(resolve, HANDOVER_GRACE_MS));
     this.#stopped = true;
     clearImmediate(this.#immediate);
     clearTimeout(this.#debounce);
     clearInterval(this.#rescanTimer);
-    this.#announcer.close();
     this.#statuses.stop();
     this.#keySource.stop();
-    await this.#liveness.stop();
+    this.#liveness.stop();
+    await this.#wire.stop();
     await this.#watch.stop();
     this.#store.flush();
   }
@@ -204,7 +227,7 @@ export class Speaker {
   }
 
   /**
-   * From the heartbeat worker, within one beat of the change. Back from
+   * From the wire worker, within one beat of the change. Back from
    * isolation, listening starts here, synchronously, so no election in between
    * can claim what peers took over while we were gone; the interface rescan
    * that reopens the sockets follows.
@@ -254,9 +277,9 @@ export class Speaker {
     let table = ownershipTable(election, node);
     // Leaving: keep answering what we hold until peers have taken it, but take nothing new
     // (several speakers stopping at once must not claim each other's IPs on the way out).
-    if (this.#stopping) table = new Map([...table].filter(([ip]) => this.#announcer.ownership.has(ip)));
-    if (!sameOwnership(table, this.#announcer.ownership)) {
-      this.#announcer.setOwnership(table);
+    if (this.#stopping) table = new Map([...table].filter(([ip]) => this.#wire.ownership.has(ip)));
+    if (!sameOwnership(table, this.#wire.ownership)) {
+      this.#wire.setOwnership(table);
       this.#log.info({ ips: table.size, alive: [...alive].sort() }, 'announcing');
     }
     metrics.electionDuration.observe((performance.now() - started) / 1000);
@@ -346,12 +369,10 @@ export class Speaker {
     }
     // Ownership shrinks before any socket opens again: no takeover announcement for an IP a peer holds.
     if (wasIsolated && !isolated) this.#rejoin();
-    for (const failure of this.#announcer.setInterfaces(plan.up)) {
-      this.#logOnce(`open:${failure.interfaceName}:${failure.protocol}`, failure.error.code, () =>
-        this.#log.warn({ interface: failure.interfaceName, protocol: failure.protocol, code: failure.error.code }, `cannot answer on ${failure.interfaceName}: ${failure.error.message}`),
-      );
-    }
-    this.#liveness.setInterfaces(plan.configured.map((i) => i.name));
+    this.#wire.setInterfaces(
+      plan.configured.map((i) => i.name),
+      plan.up,
+    );
     this.#plan = plan;
     this.#opts.metrics.interfacesUp.set(plan.up.length);
   }

@@ -135,12 +135,15 @@ export class E2ECluster {
     return join(this.lan.dir, `state-${node.name}`);
   }
 
-  /** Starts (or restarts) the speaker of a node; with `ready`, waits until its /readyz passes. */
-  async startSpeaker(node: LabNode, opts: { ready?: boolean; args?: readonly string[] } = {}): Promise<ManagedProcess> {
+  /**
+   * Starts (or restarts) the speaker of a node; with `ready`, waits until its
+   * /readyz passes. `program` runs another build of it (the image's .js).
+   */
+  async startSpeaker(node: LabNode, opts: { ready?: boolean; args?: readonly string[]; program?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ManagedProcess> {
     mkdirSync(this.stateDir(node), { recursive: true });
     const proc = this.lan.spawn(node, 'speaker', [
       process.execPath,
-      join(REPO_ROOT, 'speaker', 'main.ts'),
+      opts.program ?? join(REPO_ROOT, 'speaker', 'main.ts'),
       `--namespace=${this.namespace}`,
       `--load-balancer-class=${this.lbClass}`,
       `--state-dir=${this.stateDir(node)}`,
@@ -148,7 +151,7 @@ export class E2ECluster {
       '--log-level=debug',
       ...(this.#opts.speakerArgs ?? []),
       ...(opts.args ?? []),
-    ]);
+    ], opts.env ? { env: opts.env } : {});
     this.speakers.set(node.name, proc);
     if (opts.ready ?? true) await this.waitSpeakerReady(node);
     return proc;

@@ -1,39 +1,56 @@
-// The heartbeat worker: sends this speaker's beats and receives its peers' on
-// every announce interface, in a thread of its own. Why a thread: a peer is
-// declared dead 250–350 ms after its last beat, and the main thread can stall
-// that long (an informer relisting thousands of objects, a major GC, a busy
-// 2-core node). Beats sent from here keep flowing through such stalls, so peers
-// see no false failover; beats received here are stamped when they arrive, so
-// the main thread judges liveness by arrival, not by when it got round to
-// reading them. The main thread still decides who is alive (Membership).
+// The wire worker: everything this speaker puts on or takes off the LAN, in a
+// thread of its own — ARP/NDP answers and takeover announcements (the L2
+// announcer), its own heartbeats and its peers'.
 //
-// Loaded by heartbeat-link.ts as a worker; importing it elsewhere runs nothing.
+// Why a thread: the main thread watches the API and elects, and it can stall
+// for hundreds of milliseconds (an informer relisting thousands of objects, a
+// major GC of a large heap, a busy 2-core node). A peer is declared dead
+// 250–350 ms after its last beat, and ARP replies should take well under a
+// millisecond. Here, beats keep flowing through such stalls (no false
+// failover), received beats are stamped when they arrive (liveness is judged
+// by arrival, not by when the main thread got round to them), and answers come
+// from a small heap whose collections are short. The main thread decides; this
+// thread only executes: who is alive (Membership) and what to answer for
+// (the ownership table) are decided there.
+//
+// Loaded by wire.ts as a worker; importing it elsewhere runs nothing.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { BROADCAST_MAC, ETHERNET_HEADER_LENGTH, openPacketSocket, PacketType, writeEthernetHeader, type PacketSocket } from '../l2/index.ts';
+import {
+  BROADCAST_MAC,
+  ETHERNET_HEADER_LENGTH,
+  L2Announcer,
+  openPacketSocket,
+  PacketType,
+  writeEthernetHeader,
+  type L2Counters,
+  type L2Protocol,
+  type PacketSocket,
+} from '../l2/index.ts';
 import { BeatSource, decodeHeartbeat, encodeHeartbeat, HEARTBEAT_ETHERTYPE, parseHeartbeatKey, type HeartbeatKey, type HeartbeatRejection } from '../liveness/index.ts';
-import { monotonicMs, type FromWorker, type HeartbeatWorkerData, type ToWorker } from './heartbeat-protocol.ts';
+import { fromEntries, monotonicMs, type FromWorker, type L2Count, type ToWorker, type WireWorkerData } from './wire-protocol.ts';
 
 /** The module to start as the worker (its .ts or built .js, whichever is running). */
-export const HEARTBEAT_WORKER_URL = import.meta.url;
+export const WIRE_WORKER_URL = import.meta.url;
 
-/** A socket that failed is reopened at most this often. */
+/** A beat socket that failed is reopened at most this often. */
 const REOPEN_AFTER_MS = 1_000;
 const STATS_EVERY_MS = 1_000;
 
-interface Link {
+interface BeatLink {
   readonly name: string;
   socket: PacketSocket | null;
   failedAt: number;
   carrier: boolean | undefined;
 }
 
-class BeatWorker {
-  readonly #data: HeartbeatWorkerData;
+class WireWorker {
+  readonly #data: WireWorkerData;
   readonly #port: MessagePort;
   readonly #source: BeatSource;
-  readonly #links = new Map<string, Link>();
+  readonly #links = new Map<string, BeatLink>();
+  readonly #announcer: L2Announcer;
   #keys: HeartbeatKey[] = [];
   #joining = true;
   /** Back from isolation: JOINING until then (monotonic ms). */
@@ -41,16 +58,36 @@ class BeatWorker {
   #leaving = false;
   #stopped = false;
   #muted = false;
+  /** Raised on every mute: ownership computed before the main thread heard of it is stale. */
+  #epoch = 0;
   #lastTick = monotonicMs();
   #timer: NodeJS.Timeout | undefined;
   #sent = 0;
   #rejected: Partial<Record<HeartbeatRejection, number>> = {};
+  readonly #l2Counts = new Map<string, number>();
   #lastStats = monotonicMs();
 
-  constructor(data: HeartbeatWorkerData, port: MessagePort) {
+  constructor(data: WireWorkerData, port: MessagePort) {
     this.#data = data;
     this.#port = port;
     this.#source = new BeatSource({ node: data.node, bootId: data.bootId, intervalMs: data.intervalMs });
+    const count =
+      (kind: keyof L2Counters) =>
+      (protocol: L2Protocol, label: string): void => {
+        const key = `${kind}\t${protocol}\t${label}`;
+        this.#l2Counts.set(key, (this.#l2Counts.get(key) ?? 0) + 1);
+      };
+    this.#announcer = new L2Announcer({
+      counters: {
+        requestReceived: count('requestReceived'),
+        replySent: count('replySent'),
+        gratuitousSent: count('gratuitousSent'),
+        garbled: count('garbled'),
+        sendFailed: count('sendFailed'),
+        foreignAnnouncement: count('foreignAnnouncement'),
+      },
+      onEvent: (event) => this.#post({ type: 'l2-event', event }),
+    });
   }
 
   start(): void {
@@ -73,14 +110,20 @@ class BeatWorker {
         this.#keys = keys;
         return;
       }
-      case 'interfaces':
-        this.#setInterfaces(message.names);
+      case 'interfaces': {
+        this.#setBeatLinks(message.beat);
+        const failures = this.#announcer.setInterfaces(message.answer);
+        if (failures.length > 0) this.#post({ type: 'open-failures', failures });
+        return;
+      }
+      case 'ownership':
+        if (message.epoch === this.#epoch) this.#announcer.setOwnership(fromEntries(message.entries));
         return;
       case 'joining': {
         const was = this.#joining;
         this.#joining = message.joining;
-        // Listening is over: say so at once, not up to a beat later, so peers hand our IPs
-        // back while we take them, instead of both answering until our next beat.
+        // Listening is over: say so at once, not up to a beat later, so peers release
+        // what moves to us before we announce it.
         if (was && !message.joining && !this.#muted && !this.#leaving) this.#beat();
         return;
       }
@@ -105,7 +148,7 @@ class BeatWorker {
     }
   }
 
-  #setInterfaces(names: readonly string[]): void {
+  #setBeatLinks(names: readonly string[]): void {
     const wanted = new Set(names);
     for (const [name, link] of this.#links) {
       if (wanted.has(name)) continue;
@@ -122,27 +165,27 @@ class BeatWorker {
       const opened = openPacketSocket({
         interfaceName: link.name,
         etherType: HEARTBEAT_ETHERTYPE,
-        onFrame: (frame, packetType) => this.#onFrame(link, frame, packetType),
+        onFrame: (frame, packetType) => this.#onBeatFrame(link, frame, packetType),
         onError: (error) => {
-          this.#post({ type: 'socket-error', interfaceName: link.name, code: error.code, message: error.message, fatal: error.fatal });
+          this.#post({ type: 'beat-socket-error', interfaceName: link.name, code: error.code, message: error.message, fatal: error.fatal });
           if (error.fatal) this.#drop(link, monotonicMs());
         },
       });
       if (opened.ok) link.socket = opened.value;
       else {
         link.failedAt = now;
-        this.#post({ type: 'socket-error', interfaceName: link.name, code: opened.error.code, message: opened.error.message, fatal: true });
+        this.#post({ type: 'beat-socket-error', interfaceName: link.name, code: opened.error.code, message: opened.error.message, fatal: true });
       }
     }
   }
 
-  #drop(link: Link, now: number): void {
+  #drop(link: BeatLink, now: number): void {
     link.socket?.close();
     link.socket = null;
     link.failedAt = now;
   }
 
-  #onFrame(link: Link, frame: Uint8Array, packetType: number): void {
+  #onBeatFrame(link: BeatLink, frame: Uint8Array, packetType: number): void {
     const heardAt = monotonicMs();
     if (packetType === PacketType.outgoing) return;
     const decoded = decodeHeartbeat(frame.subarray(ETHERNET_HEADER_LENGTH), this.#keys);
@@ -168,12 +211,17 @@ class BeatWorker {
     this.#timer = setTimeout(() => this.#round(next), next - now);
   }
 
+  /**
+   * A main thread silent past the limit is wedged: stop beating so peers take
+   * over, and stop answering so they are the only ones that do.
+   */
   #watchMainThread(now: number): void {
     const silent = now - this.#lastTick;
-    if (!this.#muted && silent > this.#data.mainStallLimitMs) {
-      this.#muted = true;
-      this.#post({ type: 'muted', silentMs: Math.round(silent) });
-    }
+    if (this.#muted || silent <= this.#data.mainStallLimitMs) return;
+    this.#muted = true;
+    this.#epoch++;
+    this.#announcer.setOwnership(new Map());
+    this.#post({ type: 'muted', silentMs: Math.round(silent), epoch: this.#epoch });
   }
 
   /** Carrier is polled here, every beat, so the main thread hears of a pulled cable within one period. */
@@ -225,21 +273,29 @@ class BeatWorker {
 
   #flushStats(): void {
     this.#lastStats = monotonicMs();
-    if (this.#sent === 0 && Object.keys(this.#rejected).length === 0) return;
-    this.#post({ type: 'stats', sent: this.#sent, rejected: this.#rejected });
+    if (this.#sent === 0 && Object.keys(this.#rejected).length === 0 && this.#l2Counts.size === 0) return;
+    const l2: L2Count[] = [];
+    for (const [key, n] of this.#l2Counts) {
+      const [kind, protocol, label] = key.split('\t') as [keyof L2Counters, L2Protocol, string];
+      l2.push([kind, protocol, label, n]);
+    }
+    this.#post({ type: 'stats', sent: this.#sent, rejected: this.#rejected, l2 });
     this.#sent = 0;
     this.#rejected = {};
+    this.#l2Counts.clear();
   }
 
   #stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#flushStats();
+    this.#announcer.close();
     for (const link of this.#links.values()) link.socket?.close();
     this.#links.clear();
     this.#port.close();
   }
 }
 
-if (!isMainThread && parentPort !== null && (workerData as Partial<HeartbeatWorkerData> | undefined)?.role === 'ballast-heartbeat') {
-  new BeatWorker(workerData as HeartbeatWorkerData, parentPort).start();
+if (!isMainThread && parentPort !== null && (workerData as Partial<WireWorkerData> | undefined)?.role === 'ballast-wire') {
+  new WireWorker(workerData as WireWorkerData, parentPort).start();
 }
