@@ -107,6 +107,21 @@ describe('shared IPs', () => {
   });
 });
 
+describe('interfaces', () => {
+  it('says AnnounceFailed from the elected node when it lacks the advertisement\'s interfaces, and answers nowhere else', async () => {
+    await cluster.applyAdvertisement('eth9-only', { interfaces: ['eth9'], serviceSelectors: [{ matchLabels: { ad: 'eth9' } }] });
+    await cluster.createService({ name: 'eth9', labels: { ad: 'eth9' } });
+    const [vip] = (await cluster.ingress('eth9', 1)) as [string];
+    const elected = winnerOf(vip, cluster.lan.nodes);
+    // Election ignores interfaces (speakers cannot know each other's links): the elected node reports it has none.
+    const warning = await waitFor('an AnnounceFailed warning', async () => (await cluster.eventsFor('eth9')).find((e) => e.reason === 'AnnounceFailed'));
+    expect(warning.message).toBe(`node ${elected} cannot announce on eth9 (not present); the IPs are not answered anywhere`);
+    expect(warning.source?.host ?? warning.reportingInstance).toBe(elected);
+    expect((await cluster.l2StatusOf('eth9')).status).toEqual({ node: elected, serviceName: 'eth9', serviceNamespace: cluster.apps, interfaces: [{ name: 'eth9' }] });
+    expect(await cluster.whoHas(vip)).toEqual([]);
+  });
+});
+
 describe('nodeSelectors', () => {
   it('never answers from a node outside them: with the selected node\'s speaker gone, nobody answers', async () => {
     // Select one node the hash would not pick among all three.
