@@ -25,8 +25,6 @@ import { join } from 'node:path';
 import { ControlPlane, REPO_ROOT, sleep, waitFor, type LabNode } from '../test/lab/index.ts';
 import { E2ECluster, wallClockMs } from '../test/e2e/cluster.ts';
 import { measureFailover, percentile, type FailoverMeasure } from '../test/e2e/probe-analysis.ts';
-import { parseIP } from '../shared/net/index.ts';
-import { rendezvousWinner } from '../speaker/election/index.ts';
 import { formatBenchTable, type BenchResult } from './result.ts';
 
 export interface FailoverBenchOptions {
@@ -86,9 +84,7 @@ class Bench {
    */
   async owner(): Promise<LabNode> {
     const c = this.#cluster;
-    const vip = parseIP(this.#vip);
-    if (!vip.ok) throw new Error(vip.error);
-    const expected = c.lan.node(rendezvousWinner(c.lan.nodes.map((n) => n.name), vip.value)!);
+    const expected = c.lan.node(c.hashWinner(this.#vip));
     await waitFor(`${expected.name} alone to answer for ${this.#vip}`, async () => {
       const macs = await c.whoHas(this.#vip, 150);
       return macs.length === 1 && macs[0] === expected.mac;

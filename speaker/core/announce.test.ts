@@ -2,21 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { elect } from '../election/index.ts';
 import { ad, input, node, service } from '../election/test-fixtures.ts';
 import type { AllowedInterfaces, InterfaceDescriptor } from '../l2/index.ts';
+import { iface as descriptor } from '../l2/fixtures.test-util.ts';
 import { interfaceProblem, namedInterfaces, ownershipTable, planInterfaces, sameOwnership } from './announce.ts';
 
-const iface = (name: string, index: number, extra: Partial<InterfaceDescriptor> = {}): InterfaceDescriptor => ({
-  name,
-  index,
-  mac: `02:00:00:00:00:0${index}`,
-  hardwareType: 1,
-  up: true,
-  broadcast: true,
-  noArp: false,
-  loopback: false,
-  master: null,
-  kind: null,
-  ...extra,
-});
+const iface = (name: string, index: number, extra: Partial<InterfaceDescriptor> = {}): InterfaceDescriptor => descriptor(name, { index, mac: `02:00:00:00:00:0${index}`, ...extra });
 
 const lo = iface('lo', 1, { loopback: true, mac: '00:00:00:00:00:00' });
 

@@ -46,13 +46,23 @@ afterAll(async () => {
   await lan?.destroy();
 });
 
+/** Runs `body` with a speaker's liveness on each node (b blocks its main thread for `blockB` ms on SIGUSR2), both seeing each other. */
+async function withPair(blockB: number, body: (a: ManagedProcess, b: ManagedProcess, names: [string, string]) => Promise<void>): Promise<void> {
+  const [na, nb] = lan.nodes as [LabNode, LabNode];
+  const a = start(na, 1_000);
+  const b = start(nb, blockB);
+  try {
+    await bothAlive(a, b);
+    await body(a, b, [na.name, nb.name]);
+  } finally {
+    b.kill('SIGCONT');
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
 describe('liveness under a stalled event loop', () => {
   it('a main thread blocked for 1 s (well past the 350 ms window) costs no failover on either side', async () => {
-    const [na, nb] = lan.nodes as [LabNode, LabNode];
-    const a = start(na, 1_000);
-    const b = start(nb, 1_000);
-    try {
-      await bothAlive(a, b);
+    await withPair(1_000, async (a, b) => {
       const since = Date.now();
       b.kill('SIGUSR2');
       await waitFor('b to unblock', () => lines(b).some((l) => l.unblocked), { timeoutMs: 5_000 });
@@ -62,47 +72,32 @@ describe('liveness under a stalled event loop', () => {
       // expired deadline for a was judged only after a's queued beats were read.
       expect(changesSince(a, since)).toEqual([]);
       expect(changesSince(b, since)).toEqual([]);
-    } finally {
-      await Promise.all([a.stop(), b.stop()]);
-    }
+    });
   });
 
   it('a stopped process is declared dead by its peer (the test above could fail)', async () => {
-    const [na, nb] = lan.nodes as [LabNode, LabNode];
-    const a = start(na, 1_000);
-    const b = start(nb, 1_000);
-    try {
-      await bothAlive(a, b);
+    await withPair(1_000, async (a, b, [na, nb]) => {
       const since = Date.now();
       b.kill('SIGSTOP');
       await sleep(1_000);
       b.kill('SIGCONT');
       await sleep(800);
-      expect(changesSince(a, since)).toEqual([na.name, [na.name, nb.name].sort().join(',')]);
-    } finally {
-      b.kill('SIGCONT');
-      await Promise.all([a.stop(), b.stop()]);
-    }
+      expect(changesSince(a, since)).toEqual([na, [na, nb].sort().join(',')]);
+    });
   });
 
   it('a main thread stalled past 2 s stops the beats, so the peer takes over; it rejoins after listening', async () => {
-    const [na, nb] = lan.nodes as [LabNode, LabNode];
-    const a = start(na, 1_000);
-    const b = start(nb, 3_000);
-    try {
-      await bothAlive(a, b);
+    await withPair(3_000, async (a, b, [na, nb]) => {
       const since = Date.now();
       b.kill('SIGUSR2');
       await waitFor('b to unblock', () => lines(b).some((l) => l.unblocked), { timeoutMs: 6_000 });
       await bothAlive(a, b);
       const seenByA = lines(a).filter((l) => l.at > since && l.alive);
-      expect(seenByA.map((l) => l.alive!.join(','))).toEqual([na.name, [na.name, nb.name].sort().join(',')]);
+      expect(seenByA.map((l) => l.alive!.join(','))).toEqual([na, [na, nb].sort().join(',')]);
       // Dropped after the 2 s stall limit plus the 350 ms window, not before.
       const dropped = seenByA[0]!.at - since;
       expect(dropped).toBeGreaterThan(2_000);
       expect(dropped).toBeLessThan(3_000);
-    } finally {
-      await Promise.all([a.stop(), b.stop()]);
-    }
+    });
   });
 });

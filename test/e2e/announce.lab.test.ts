@@ -2,16 +2,8 @@
 // real speakers elect one node per IP, and a client on the LAN reaches the
 // Service through that node by ARP (IPv4) and NDP (IPv6).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseIP } from '../../shared/net/index.ts';
-import { rendezvousWinner } from '../../speaker/election/index.ts';
 import { waitFor } from '../lab/index.ts';
 import { E2ECluster } from './cluster.ts';
-
-const ip = (text: string) => {
-  const r = parseIP(text);
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-};
 
 let cluster: E2ECluster;
 
@@ -30,7 +22,7 @@ describe('announcing', () => {
     await cluster.createService({ name: 'web', families: ['IPv4', 'IPv6'] });
     const [v4, v6] = await cluster.ingress('web', 2);
     // Both IPs of a Service move together, keyed on the lowest IP (IPv4 first): sha256(node#ip) lowest wins.
-    const expected = rendezvousWinner(cluster.lan.nodes.map((n) => n.name), ip(v4!));
+    const expected = cluster.hashWinner(v4!);
     expect(await cluster.waitAnsweredBy(v4!, expected!)).toBe(expected);
     expect(await cluster.waitAnsweredBy(v6!, expected!)).toBe(expected);
     // The client resolved both by neighbour discovery, to the elected node's MAC.

@@ -11,6 +11,8 @@ import * as k8s from '@kubernetes/client-node';
 import type { V1Service } from '@kubernetes/client-node';
 import type { IPAddressPool, L2Advertisement, ServiceL2Status } from '../../shared/api/index.ts';
 import type { LabelSelector } from '../../shared/labels/index.ts';
+import { parseIP } from '../../shared/net/index.ts';
+import { rendezvousWinner } from '../../speaker/election/index.ts';
 import { Lan, REPO_ROOT, run, startProcess, uniqueName, waitFor, type ControlPlaneHandle, type LabNode, type ManagedProcess } from '../lab/index.ts';
 import { freePort } from '../lab/ports.ts';
 import type { ProbeSample } from './probe-analysis.ts';
@@ -95,6 +97,13 @@ export class E2ECluster {
 
   nodeNamed(name: string): LabNode {
     return this.lan.node(name);
+  }
+
+  /** The node the election rule picks for an IP among `nodes` (all by default): lowest sha256(node#ip). */
+  hashWinner(ip: string, nodes: readonly LabNode[] = this.lan.nodes): string {
+    const parsed = parseIP(ip);
+    if (!parsed.ok) throw new Error(parsed.error);
+    return rendezvousWinner(nodes.map((n) => n.name), parsed.value)!;
   }
 
   /** Advertisements select lab nodes by hostname. */

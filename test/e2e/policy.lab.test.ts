@@ -4,18 +4,10 @@
 // the IP) — and the Warning that says why nobody announces, from one speaker.
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseIP } from '../../shared/net/index.ts';
-import { rendezvousWinner } from '../../speaker/election/index.ts';
 import { sleep, waitFor, type LabNode } from '../lab/index.ts';
 import { E2ECluster } from './cluster.ts';
 
 let cluster: E2ECluster;
-
-const winnerOf = (ip: string, nodes: readonly LabNode[]): string => {
-  const parsed = parseIP(ip);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return rendezvousWinner(nodes.map((n) => n.name), parsed.value)!;
-};
 
 /** Asserts that nobody answers for ip, several times over `forMs`. */
 async function expectSilence(ip: string, forMs: number): Promise<void> {
@@ -77,7 +69,7 @@ describe('externalTrafficPolicy Local', () => {
     expect((await warnings('local', 'NoReadyEndpoint')).sources).toHaveLength(1);
 
     // An endpoint on a node the hash alone would not pick, so the endpoint is what decides.
-    const winner = winnerOf(vip, cluster.lan.nodes);
+    const winner = cluster.hashWinner(vip);
     const [first, second] = cluster.lan.nodes.filter((n) => n.name !== winner) as [LabNode, LabNode];
     await readyPod('local-1', first, 'local', '198.51.100.201');
     expect(await cluster.waitAnsweredBy(vip, first.name)).toBe(first.name);
@@ -112,7 +104,7 @@ describe('interfaces', () => {
     await cluster.applyAdvertisement('eth9-only', { interfaces: ['eth9'], serviceSelectors: [{ matchLabels: { ad: 'eth9' } }] });
     await cluster.createService({ name: 'eth9', labels: { ad: 'eth9' } });
     const [vip] = (await cluster.ingress('eth9', 1)) as [string];
-    const elected = winnerOf(vip, cluster.lan.nodes);
+    const elected = cluster.hashWinner(vip);
     // Election ignores interfaces (speakers cannot know each other's links): the elected node reports it has none.
     const warning = await waitFor('an AnnounceFailed warning', async () => (await cluster.eventsFor('eth9')).find((e) => e.reason === 'AnnounceFailed'));
     expect(warning.message).toBe(`node ${elected} cannot announce on eth9 (not present); the IPs are not answered anywhere`);
@@ -128,7 +120,7 @@ describe('nodeSelectors', () => {
     const vipOf = async (): Promise<string> => (await cluster.ingress('pinned', 1))[0]!;
     await cluster.createService({ name: 'pinned', labels: { ad: 'one-node' } });
     const vip = await vipOf();
-    const chosen = cluster.lan.nodes.find((n) => n.name !== winnerOf(vip, cluster.lan.nodes))!;
+    const chosen = cluster.lan.nodes.find((n) => n.name !== cluster.hashWinner(vip))!;
     await cluster.applyAdvertisement('one-node', { nodeSelectors: [cluster.hostnameSelector(chosen)], serviceSelectors: [{ matchLabels: { ad: 'one-node' } }] });
     expect(await cluster.waitAnsweredBy(vip, chosen.name)).toBe(chosen.name);
     expect(await cluster.whoHas(vip)).toEqual([chosen.mac]);
