@@ -213,7 +213,10 @@ export class Speaker {
   }
 
   #onModelChange(kind: ModelKind): void {
-    this.#store.saveModel(() => this.#model.snapshot());
+    // Speaker Pods are left out: a speaker restarted without the API server trusts beats only.
+    // Pods Ready on disk would count a dead node never heard since the restart as alive, and
+    // elect it for IPs nobody would then answer.
+    this.#store.saveModel(() => ({ ...this.#model.snapshot(), speakerPods: [] }));
     this.#requestElection(kind === 'speakerPods' ? 'now' : 'soon');
   }
 
