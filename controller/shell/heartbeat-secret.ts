@@ -3,11 +3,11 @@
 // an existing one: rotating it is an operator's decision (speakers accept a
 // list of keys while both are rolled out).
 import { randomBytes } from 'node:crypto';
+import { HEARTBEAT_SECRET, HEARTBEAT_SECRET_KEY } from '../../shared/api/index.ts';
 import { formatApiError, objectClient, RESOURCES, type ApiAccess } from '../../shared/k8s/index.ts';
 import type { Logger } from '../../shared/observability/index.ts';
 
-export const HEARTBEAT_SECRET = 'ballast-heartbeat';
-export const HEARTBEAT_SECRET_KEY = 'key';
+export { HEARTBEAT_SECRET, HEARTBEAT_SECRET_KEY };
 
 export async function ensureHeartbeatSecret(access: ApiAccess, namespace: string, log: Logger): Promise<void> {
   const secrets = objectClient(access, RESOURCES.secret);

@@ -15,3 +15,21 @@ export const POOL_FINALIZER = 'ballast.io/pool-protection';
 
 /** Nodes with this label never announce (kube's own well-known label). */
 export const LABEL_EXCLUDE_FROM_LB = 'node.kubernetes.io/exclude-from-external-load-balancers';
+
+/**
+ * Labels on the ServiceL2Status objects a speaker writes (MetalLB: metallb.io/node,
+ * metallb.io/service-name, metallb.io/service-namespace): how a speaker finds its own
+ * objects and those of a Service, since custom resources cannot be selected by status fields.
+ */
+export const SERVICE_L2_STATUS_LABEL = {
+  node: 'ballast.io/node',
+  serviceName: 'ballast.io/service-name',
+  serviceNamespace: 'ballast.io/service-namespace',
+} as const;
+
+/** What the speaker DaemonSet's pods carry: the API's view of which speakers run. */
+export const SPEAKER_POD_LABELS = { 'app.kubernetes.io/name': 'ballast', 'app.kubernetes.io/component': 'speaker' } as const;
+
+/** The Secret holding the speakers' heartbeat HMAC key (contract.md), and its data key. */
+export const HEARTBEAT_SECRET = 'ballast-heartbeat';
+export const HEARTBEAT_SECRET_KEY = 'key';

@@ -47,6 +47,7 @@ class FakeSocket implements PacketSocket {
     this.groups.delete(group.text);
     return ok(undefined);
   }
+  drain(): void {}
   close(): void {
     this.closed = true;
   }

@@ -3,6 +3,7 @@
 // independent vectors: their checksums were computed by the kernel, not by
 // our code.
 import { parseIP, type IPAddress } from '../../shared/net/index.ts';
+import type { InterfaceDescriptor } from './interface-filter.ts';
 
 export function ip(text: string): IPAddress {
   const parsed = parseIP(text);
@@ -38,3 +39,20 @@ export const LINUX_DAD_SOLICITATION = hex(`
   87 00 6311 00000000
   fe80000000000000000000fffe00000a
   0e 01 466f7ea846e1`);
+
+let nextIndex = 1;
+
+/** An up, broadcast-capable Ethernet interface, with a fresh index unless overridden. */
+export const iface = (name: string, overrides: Partial<InterfaceDescriptor> = {}): InterfaceDescriptor => ({
+  name,
+  index: nextIndex++,
+  mac: '02:00:00:00:00:01',
+  hardwareType: 1,
+  up: true,
+  broadcast: true,
+  noArp: false,
+  loopback: false,
+  master: null,
+  kind: null,
+  ...overrides,
+});

@@ -4,7 +4,7 @@ export { L2Announcer, type L2AnnouncerOptions, type L2Event, type Timers } from 
 export { announcePolicy, announcementTimes, DEFAULT_ANNOUNCE_POLICY, nextAnnouncement, type AnnouncePolicy } from './announce-schedule.ts';
 export type { L2Counters } from './counters.ts';
 export type { DecodeFailure, DecodeFailureReason } from './decode-failure.ts';
-export { formatMac, parseMac, type MacAddress } from './ethernet.ts';
+export { BROADCAST_MAC, ETHERNET_HEADER_LENGTH, formatMac, parseMac, writeEthernetHeader, type MacAddress } from './ethernet.ts';
 export {
   chooseInterfaces,
   DEFAULT_EXCLUDED_NAMES,
@@ -15,5 +15,5 @@ export {
 } from './interface-filter.ts';
 export type { AllowedInterfaces, OwnershipTable } from './ownership.ts';
 export type { L2Protocol } from './responder.ts';
-export type { SocketError } from './packet-socket.ts';
-export { readInterfaces } from './sysfs-interfaces.ts';
+export { openPacketSocket, PacketType, type PacketSocket, type PacketSocketOptions, type SocketError } from './packet-socket.ts';
+export { readCarrier, readInterfaces } from './sysfs-interfaces.ts';

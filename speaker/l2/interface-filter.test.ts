@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseInterfaces, type InterfaceDescriptor } from './interface-filter.ts';
-
-let nextIndex = 1;
-const iface = (name: string, overrides: Partial<InterfaceDescriptor> = {}): InterfaceDescriptor => ({
-  name,
-  index: nextIndex++,
-  mac: '02:00:00:00:00:01',
-  hardwareType: 1,
-  up: true,
-  broadcast: true,
-  noArp: false,
-  loopback: false,
-  master: null,
-  kind: null,
-  ...overrides,
-});
+import { iface } from './fixtures.test-util.ts';
+import { chooseInterfaces } from './interface-filter.ts';
 
 const host = [
   iface('lo', { loopback: true, mac: '00:00:00:00:00:00', hardwareType: 772, broadcast: false }),

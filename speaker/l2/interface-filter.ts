@@ -11,6 +11,12 @@ export interface InterfaceDescriptor {
   readonly hardwareType: number;
   /** IFF_UP: administratively up. */
   readonly up: boolean;
+  /**
+   * The link has carrier (cable in, peer up); undefined when unknown. Not a
+   * filter criterion here: the speaker keeps watching a link that lost carrier
+   * and stops answering on it until carrier returns.
+   */
+  readonly carrier?: boolean;
   readonly broadcast: boolean;
   readonly noArp: boolean;
   readonly loopback: boolean;

@@ -46,6 +46,16 @@ describe('packet socket addon', () => {
     });
   });
 
+  it('drains queued frames synchronously, and closes the sockets of a terminated worker thread', () => {
+    const drain = fileURLToPath(new URL('./lab/drain-checks.ts', import.meta.url));
+    run('ip', '-n', NS, 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'd0');
+    run('ip', '-n', NS, 'link', 'set', 'c0', 'up');
+    run('ip', '-n', NS, 'link', 'set', 'd0', 'up');
+    const result = JSON.parse(run('ip', 'netns', 'exec', NS, process.execPath, drain)) as Record<string, unknown>;
+    expect(result).toMatchObject({ beforeDrain: 0, afterDrain: 3, leftAfterTerminate: 0, survived: true });
+    expect(result.openInWorker).toBe(2);
+  });
+
   it('fails with EPERM, not a crash, without CAP_NET_RAW', () => {
     const code = `
       const { openPacketSocket } = await import(${JSON.stringify(fileURLToPath(new URL('./packet-socket.ts', import.meta.url)))});

@@ -49,6 +49,12 @@ export interface PacketSocket {
    */
   joinGroup(group: IPAddress): Result<void, string>;
   leaveGroup(group: IPAddress): Result<void, string>;
+  /**
+   * Delivers every frame the kernel has queued now, synchronously, through
+   * onFrame: read the socket dry before acting on "nothing arrived by the
+   * deadline" (after an event-loop stall, timers run before polled sockets).
+   */
+  drain(): void;
   /** Idempotent; stops callbacks and releases memberships. */
   close(): void;
 }
@@ -60,6 +66,7 @@ interface NativeSocket {
   joinGroup(group: Buffer): string | undefined;
   leaveGroup(group: Buffer): string | undefined;
   info(): { ifindex?: number; address?: Buffer; error?: string };
+  drain(): void;
   close(): void;
 }
 
@@ -131,6 +138,7 @@ export function openPacketSocket(options: PacketSocketOptions): Result<PacketSoc
     dropMembership: (group) => asResult(native.dropMembership(asBuffer(group))),
     joinGroup: (group) => (group.family === 6 ? asResult(native.joinGroup(asBuffer(ipBytes(group)))) : err('EAFNOSUPPORT')),
     leaveGroup: (group) => (group.family === 6 ? asResult(native.leaveGroup(asBuffer(ipBytes(group)))) : err('EAFNOSUPPORT')),
+    drain: () => native.drain(),
     close: () => native.close(),
   });
 }

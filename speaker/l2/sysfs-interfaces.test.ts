@@ -42,4 +42,18 @@ describe('readInterfaces', () => {
     expect(interfaces[4]).toMatchObject({ noArp: true, mac: null, hardwareType: 65534 });
     expect(chooseInterfaces(interfaces).eligible.map((i) => i.name)).toEqual(['br0']);
   });
+
+  it('reads carrier: 1 up, 0 down, absent unknown', async () => {
+    root = await mkdtemp(join(tmpdir(), 'bl2-sysfs-'));
+    const base = { type: '1', uevent: 'INTERFACE=x', flags: '0x1003' };
+    await fakeInterface('eth0', { ...base, ifindex: '2', address: '02:00:00:00:00:01', carrier: '1' });
+    await fakeInterface('eth1', { ...base, ifindex: '3', address: '02:00:00:00:00:02', carrier: '0' });
+    await fakeInterface('eth2', { ...base, ifindex: '4', address: '02:00:00:00:00:03' });
+    const interfaces = await readInterfaces(root);
+    expect(interfaces.map((i) => [i.name, i.carrier])).toEqual([
+      ['eth0', true],
+      ['eth1', false],
+      ['eth2', undefined],
+    ]);
+  });
 });

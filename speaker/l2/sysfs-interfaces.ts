@@ -18,13 +18,14 @@ export async function readInterfaces(root = '/sys/class/net'): Promise<Interface
 
 async function readInterface(dir: string, name: string): Promise<InterfaceDescriptor | null> {
   try {
-    const [index, address, type, flags, master, kind] = await Promise.all([
+    const [index, address, type, flags, master, kind, carrier] = await Promise.all([
       readText(join(dir, 'ifindex')),
       readText(join(dir, 'address')),
       readText(join(dir, 'type')),
       readText(join(dir, 'flags')),
       readlink(join(dir, 'master')).then((target) => basename(target), () => null),
       deviceKind(dir),
+      readCarrier(join(dir, 'carrier')),
     ]);
     const flagBits = Number.parseInt(flags, 16);
     return {
@@ -38,9 +39,19 @@ async function readInterface(dir: string, name: string): Promise<InterfaceDescri
       loopback: (flagBits & IFF_LOOPBACK) !== 0,
       master,
       kind,
+      ...(carrier === undefined ? {} : { carrier }),
     };
   } catch {
     return null;
+  }
+}
+
+/** The kernel answers EINVAL for a device that is administratively down: no carrier either. */
+export async function readCarrier(path: string): Promise<boolean | undefined> {
+  try {
+    return (await readText(path)) === '1';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EINVAL' ? false : undefined;
   }
 }
 

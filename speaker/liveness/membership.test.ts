@@ -101,6 +101,7 @@ describe('Membership', () => {
     m.relisten(1000);
     expect(m.alive(1349).has('self')).toBe(false);
     expect(m.nextDeadline(1000)).toBe(1350);
+    expect(m.listeningUntil).toBe(1350);
     expect(m.alive(1350).has('self')).toBe(true);
   });
 

@@ -82,6 +82,11 @@ export class Membership {
     this.#listenUntil = Math.max(this.#listenUntil, now + this.#windowMs);
   }
 
+  /** When listening ends (or ended): the speaker's first beat as a member can go out just before it. */
+  get listeningUntil(): number {
+    return this.#listenUntil;
+  }
+
   receive(beat: Heartbeat, now: number): BeatOutcome {
     if (beat.node === this.#self) return { accepted: false, reason: beat.bootId === this.#selfBootId ? 'own-echo' : 'name-conflict' };
     const known = this.#peers.get(beat.node);

@@ -58,7 +58,8 @@ export class AgentClient {
     return this.call({ op: 'http', url, timeoutMs });
   }
 
-  probe(url: string, opts: { intervalMs: number; durationMs: number; timeoutMs: number }): Promise<Array<{ t: number; r: HttpResult }>> {
+  /** Samples: t = ms since the probe started, at = wall-clock ms (performance.timeOrigin + performance.now() in the agent). */
+  probe(url: string, opts: { intervalMs: number; durationMs: number; timeoutMs: number }): Promise<Array<{ t: number; at: number; r: HttpResult }>> {
     return this.call({ op: 'probe', url, ...opts });
   }
 

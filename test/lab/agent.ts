@@ -49,13 +49,19 @@ function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
   });
 }
 
-/** Requests url every intervalMs for durationMs; each sample records when it started and what answered. */
-async function probe(url: string, intervalMs: number, durationMs: number, timeoutMs: number): Promise<Array<{ t: number; r: HttpResult }>> {
-  const samples: Array<Promise<{ t: number; r: HttpResult }>> = [];
+/**
+ * Requests url every intervalMs for durationMs; each sample records when it
+ * started (t: ms since the probe began; at: wall-clock ms, comparable with
+ * performance.timeOrigin + performance.now() in another process) and what answered.
+ */
+async function probe(url: string, intervalMs: number, durationMs: number, timeoutMs: number): Promise<Array<{ t: number; at: number; r: HttpResult }>> {
+  const samples: Array<Promise<{ t: number; at: number; r: HttpResult }>> = [];
   const t0 = performance.now();
   for (let i = 0; performance.now() - t0 < durationMs; i++) {
-    const t = performance.now() - t0;
-    samples.push(httpGet(url, timeoutMs).then((r) => ({ t, r })));
+    const now = performance.now();
+    const t = now - t0;
+    const at = performance.timeOrigin + now;
+    samples.push(httpGet(url, timeoutMs).then((r) => ({ t, at, r })));
     const next = t0 + (i + 1) * intervalMs;
     await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
   }

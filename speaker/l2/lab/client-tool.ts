@@ -6,9 +6,15 @@
 //       `kernel*` from the send call to the reply's kernel receive timestamp
 //       (SO_TIMESTAMPNS), which leaves out this tool's own event-loop delays;
 //       `js*` to when this tool's callback saw the reply.
+//   client-tool.ts who-has <interface> <target IP> <our IP> <ms>
+//       send one ARP request (IPv4) or Neighbor Solicitation (IPv6) for the
+//       target, collect the answers for <ms>, print one JSON line with the
+//       distinct MACs that answered: how many hosts claim an address.
 import { ipFromValue, parseIP } from '../../../shared/net/index.ts';
 import { decodeArpFrame, encodeArpFrame } from '../arp.ts';
-import { BROADCAST_MAC, ETHERTYPE_ARP, macEquals, type MacAddress } from '../ethernet.ts';
+import { BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, macEquals, type MacAddress } from '../ethernet.ts';
+import { multicastMacFor, solicitedNodeMulticast } from '../ipv6.ts';
+import { decodeNdpFrame, encodeNdpFrame } from '../ndp.ts';
 import { openPacketSocket } from '../packet-socket.ts';
 
 const [command, interfaceName, ...rest] = process.argv.slice(2);
@@ -118,6 +124,58 @@ if (command === 'send') {
       }, 200);
     }
   }, 1);
+} else if (command === 'who-has') {
+  const [targetText = '', ourText = '', msText = '500'] = rest;
+  const target = parseIP(targetText);
+  const ours = parseIP(ourText);
+  if (!target.ok) throw new Error(target.error);
+  if (!ours.ok) throw new Error(ours.error);
+  const v4 = target.value.family === 4;
+  const macs = new Set<string>();
+  let mac: MacAddress = new Uint8Array(6);
+  let replies = 0;
+  const socket = openPacketSocket({
+    interfaceName,
+    etherType: v4 ? ETHERTYPE_ARP : ETHERTYPE_IPV6,
+    onFrame: (frame) => {
+      if (v4) {
+        const decoded = decodeArpFrame(frame);
+        if (!decoded.ok || decoded.value.arp.operation !== 'reply' || decoded.value.arp.senderIP.value !== target.value.value) return;
+        // A gratuitous reply (to broadcast) announces; only a reply to us answers.
+        if (!macEquals(decoded.value.arp.targetMac, mac)) return;
+        replies++;
+        macs.add(formatMac(decoded.value.arp.senderMac));
+      } else {
+        const decoded = decodeNdpFrame(frame);
+        if (!decoded.ok || decoded.value.message.type !== 'advertisement' || decoded.value.message.target.value !== target.value.value) return;
+        // An unsolicited NA (S=0, to all nodes) announces; only a solicited one answers.
+        if (!decoded.value.message.solicited) return;
+        replies++;
+        macs.add(formatMac(decoded.value.message.targetLinkLayer ?? decoded.value.ethernet.source));
+      }
+    },
+    onError: (e) => process.stderr.write(`${e.message}\n`),
+  });
+  if (!socket.ok) throw new Error(socket.error.message);
+  mac = socket.value.mac;
+  const request = v4
+    ? encodeArpFrame({
+        ethernet: { destination: BROADCAST_MAC, source: mac, etherType: ETHERTYPE_ARP },
+        arp: { operation: 'request', senderMac: mac, senderIP: ours.value, targetMac: new Uint8Array(6), targetIP: target.value },
+      })
+    : encodeNdpFrame({
+        ethernet: { destination: multicastMacFor(solicitedNodeMulticast(target.value)), source: mac, etherType: ETHERTYPE_IPV6 },
+        source: ours.value,
+        destination: solicitedNodeMulticast(target.value),
+        hopLimit: 255,
+        message: { type: 'solicitation', target: target.value, sourceLinkLayer: mac },
+      });
+  const sent = socket.value.send(request);
+  if (!sent.ok) throw new Error(`send: ${sent.error}`);
+  setTimeout(() => {
+    socket.value.close();
+    process.stdout.write(`${JSON.stringify({ target: target.value.text, replies, macs: [...macs].sort() })}\n`);
+  }, Number(msText));
 } else {
   throw new Error(`unknown command ${command}`);
 }

@@ -60,6 +60,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                            InstanceMethod("joinGroup", &PacketSocket::JoinGroup),
                            InstanceMethod("leaveGroup", &PacketSocket::LeaveGroup),
                            InstanceMethod("info", &PacketSocket::Info),
+                           InstanceMethod("drain", &PacketSocket::DrainNow),
                            InstanceMethod("close", &PacketSocket::Close),
                        });
   }
@@ -125,17 +126,22 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     }
     async_context_ = new Napi::AsyncContext(env, "BallastPacketSocket", Value());
 
-    poll_ = new uv_poll_t;
+    poll_ = new PollState;
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
-    int rc = uv_poll_init(loop, poll_, fd_);
+    int rc = uv_poll_init(loop, &poll_->handle, fd_);
     if (rc < 0) {
       delete poll_;
       poll_ = nullptr;
       Fail(env, -rc, "uv_poll_init");
       return;
     }
-    poll_->data = this;
+    poll_->handle.data = poll_;
+    poll_->owner = this;
+    // A worker thread that ends with this socket open (terminate(), process
+    // exit) must not find the poll handle still open when it closes its
+    // loop: Node aborts then. The hook closes it and tells Node when done.
+    napi_add_async_cleanup_hook(env, &PacketSocket::OnEnvTeardown, poll_, &poll_->teardown_hook);
     StartPolling();
     // Held while open: a socket that still receives must not be collected.
     Ref();
@@ -162,10 +168,42 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     group_fd_ = -1;
   }
 
-  void StartPolling() { uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnPoll); }
+  // The uv handle lives apart from the socket object: its close completes
+  // on a later loop turn, possibly after the object is gone.
+  struct PollState {
+    uv_poll_t handle;
+    PacketSocket* owner = nullptr;
+    napi_async_cleanup_hook_handle teardown_hook = nullptr;
+  };
+
+  void StartPolling() { uv_poll_start(&poll_->handle, UV_READABLE, &PacketSocket::OnPoll); }
 
   static void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-    static_cast<PacketSocket*>(handle->data)->Drain(status);
+    PollState* state = static_cast<PollState*>(handle->data);
+    if (state->owner != nullptr) state->owner->Drain(status);
+  }
+
+  void ClosePoll() {
+    if (poll_ == nullptr) return;
+    PollState* state = poll_;
+    poll_ = nullptr;
+    state->owner = nullptr;
+    uv_poll_stop(&state->handle);
+    uv_close(reinterpret_cast<uv_handle_t*>(&state->handle), [](uv_handle_t* handle) {
+      PollState* closed = static_cast<PollState*>(handle->data);
+      if (closed->teardown_hook != nullptr) napi_remove_async_cleanup_hook(closed->teardown_hook);
+      delete closed;
+    });
+  }
+
+  static void OnEnvTeardown(napi_async_cleanup_hook_handle /*hook*/, void* data) {
+    // Still open: close it; the close callback removes the hook. Already
+    // closing: its close callback will.
+    PollState* state = static_cast<PollState*>(data);
+    if (state->owner == nullptr) return;
+    PacketSocket* socket = state->owner;
+    socket->ClosePoll();
+    socket->CloseFd();
   }
 
   void Drain(int status) {
@@ -195,6 +233,25 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       return;
     }
 
+    ReceiveBatch(env);
+  }
+
+  // Reads what the kernel has queued now, without waiting for the poll
+  // callback: a caller about to act on "nothing arrived by the deadline" reads
+  // the socket dry first, since after an event-loop stall the timer phase runs
+  // before the poll phase that would have delivered the frames.
+  Napi::Value DrainNow(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ >= 0) {
+      Napi::HandleScope scope(env);
+      Napi::Object self = Value();
+      (void)self;
+      ReceiveBatch(env);
+    }
+    return env.Undefined();
+  }
+
+  void ReceiveBatch(Napi::Env env) {
     // Every frame is received into the same JS ArrayBuffer and handed up as a
     // view of it: no allocation or copy per frame. A view is valid only until
     // the callback returns (the next frame overwrites it).
@@ -347,11 +404,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (fd_ < 0) return info.Env().Undefined();
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
-      poll_ = nullptr;
-    }
+    ClosePoll();
     CloseFd();
     on_frame_.Reset();
     on_error_.Reset();
@@ -366,7 +419,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   int group_fd_ = -1;
   bool timestamps_ = false;
   int ifindex_ = 0;
-  uv_poll_t* poll_ = nullptr;
+  PollState* poll_ = nullptr;
   Napi::AsyncContext* async_context_ = nullptr;
   Napi::FunctionReference on_frame_;
   Napi::FunctionReference on_error_;

@@ -1,0 +1,75 @@
+// The speaker's Prometheus series (MetalLB's layer2 counters, renamed
+// ballast_speaker_*). IP-labelled counters only ever see IPs this node owns,
+// so their cardinality is bounded by the Services it announces.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { L2Counters } from '../l2/index.ts';
+import type { L2Count } from './wire-protocol.ts';
+
+export interface SpeakerMetrics {
+  readonly requestsReceived: Counter<'protocol' | 'ip'>;
+  readonly repliesSent: Counter<'protocol' | 'ip'>;
+  readonly gratuitousSent: Counter<'protocol' | 'ip'>;
+  readonly garbledFrames: Counter<'protocol' | 'reason'>;
+  readonly sendFailures: Counter<'protocol' | 'code'>;
+  readonly foreignAnnouncements: Counter<'protocol' | 'ip'>;
+  readonly announcedIPs: Gauge<'family'>;
+  readonly speakersAlive: Gauge;
+  readonly heartbeatsSent: Counter;
+  readonly heartbeatsReceived: Counter;
+  readonly heartbeatsRejected: Counter<'reason'>;
+  readonly elections: Counter;
+  readonly electionDuration: Histogram;
+  readonly interfacesUp: Gauge;
+  readonly statusWrites: Counter<'op' | 'result'>;
+}
+
+export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
+  const registers = [registry];
+  return {
+    requestsReceived: new Counter({ name: 'ballast_speaker_requests_received_total', help: 'ARP requests and Neighbor Solicitations received for IPs this node announces', labelNames: ['protocol', 'ip'], registers }),
+    repliesSent: new Counter({ name: 'ballast_speaker_replies_sent_total', help: 'ARP replies and Neighbor Advertisements sent', labelNames: ['protocol', 'ip'], registers }),
+    gratuitousSent: new Counter({ name: 'ballast_speaker_gratuitous_sent_total', help: 'Gratuitous ARP / unsolicited NA rounds sent (takeovers and their repeats)', labelNames: ['protocol', 'ip'], registers }),
+    garbledFrames: new Counter({ name: 'ballast_speaker_garbled_frames_total', help: 'Received ARP/NDP frames that did not decode, by reason', labelNames: ['protocol', 'reason'], registers }),
+    sendFailures: new Counter({ name: 'ballast_speaker_send_failures_total', help: 'Frames the kernel refused to send, by errno', labelNames: ['protocol', 'code'], registers }),
+    foreignAnnouncements: new Counter({
+      name: 'ballast_speaker_foreign_announcements_total',
+      help: 'Gratuitous ARP from another host for an IP this node announces (a conflict)',
+      labelNames: ['protocol', 'ip'],
+      registers,
+    }),
+    announcedIPs: new Gauge({ name: 'ballast_speaker_announced_ips', help: 'IPs this node answers ARP/NDP for', labelNames: ['family'], registers }),
+    speakersAlive: new Gauge({ name: 'ballast_speaker_speakers_alive', help: 'Speakers this node counts as alive (itself included once it has listened)', registers }),
+    heartbeatsSent: new Counter({ name: 'ballast_speaker_heartbeats_sent_total', help: 'Heartbeat frames sent (one per interface per beat)', registers }),
+    heartbeatsReceived: new Counter({ name: 'ballast_speaker_heartbeats_received_total', help: 'Authenticated heartbeats received and accepted', registers }),
+    heartbeatsRejected: new Counter({
+      name: 'ballast_speaker_heartbeats_rejected_total',
+      help: 'Heartbeats rejected: bad-mac (wrong key), bad-size/magic/version/field/name (garbage), not-newer/old-boot (replays, copies on a second interface), own-echo, name-conflict (another speaker uses our node name)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    elections: new Counter({ name: 'ballast_speaker_elections_total', help: 'Elections run', registers }),
+    electionDuration: new Histogram({
+      name: 'ballast_speaker_election_duration_seconds',
+      help: 'Time to elect owners for every Service and update the responder',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    }),
+    interfacesUp: new Gauge({ name: 'ballast_speaker_interfaces_up', help: 'Interfaces this node answers on now (eligible, with carrier)', registers }),
+    statusWrites: new Counter({ name: 'ballast_speaker_status_writes_total', help: 'ServiceL2Status writes by operation and result', labelNames: ['op', 'result'], registers }),
+  };
+}
+
+/** The wire worker's counts since its last report (about once a second), added to the metrics. */
+export function recordWireStats(m: SpeakerMetrics, sent: number, rejected: Partial<Record<string, number>>, l2: readonly L2Count[]): void {
+  if (sent > 0) m.heartbeatsSent.inc(sent);
+  for (const [reason, n] of Object.entries(rejected)) if (n) m.heartbeatsRejected.inc({ reason }, n);
+  const byKind: Record<keyof L2Counters, (protocol: string, label: string, n: number) => void> = {
+    requestReceived: (protocol, ip, n) => m.requestsReceived.inc({ protocol, ip }, n),
+    replySent: (protocol, ip, n) => m.repliesSent.inc({ protocol, ip }, n),
+    gratuitousSent: (protocol, ip, n) => m.gratuitousSent.inc({ protocol, ip }, n),
+    garbled: (protocol, reason, n) => m.garbledFrames.inc({ protocol, reason }, n),
+    sendFailed: (protocol, code, n) => m.sendFailures.inc({ protocol, code }, n),
+    foreignAnnouncement: (protocol, ip, n) => m.foreignAnnouncements.inc({ protocol, ip }, n),
+  };
+  for (const [kind, protocol, label, n] of l2) byKind[kind](protocol, label, n);
+}

@@ -1,0 +1,234 @@
+// The main thread's end of the wire worker (wire-worker.ts): tells it where
+// to beat and answer, with which key and for which IPs; hears the beats,
+// carrier changes and counters it reports; keeps it alive.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../shared/observability/index.ts';
+import type { InterfaceDescriptor, L2Event, L2Protocol, OwnershipTable, SocketError } from '../l2/index.ts';
+import type { Heartbeat, HeartbeatRejection } from '../liveness/index.ts';
+import { toEntries, type FromWorker, type L2Count, type ToWorker, type WireWorkerData } from './wire-protocol.ts';
+import { WIRE_WORKER_URL } from './wire-worker.ts';
+
+export interface WireOptions {
+  readonly node: string;
+  readonly bootId: string;
+  readonly intervalMs: number;
+  /** How long the worker says JOINING on its own after coming back from isolation (well inside the listening window). */
+  readonly rejoinHoldMs: number;
+  readonly log: Logger;
+  /** The main thread proves it still turns this often... */
+  readonly tickMs?: number;
+  /** ...and the worker stops beating and answering when it has not for this long. */
+  readonly mainStallLimitMs?: number;
+  readonly sysfsRoot?: string;
+  readonly onBeat: (beat: Heartbeat, heardAt: number) => void;
+  readonly onCarrier: (interfaceName: string, carrier: boolean) => void;
+  /** The worker stopped beating and answering because this thread was wedged (true), or started again. */
+  readonly onMuted: (muted: boolean) => void;
+  readonly onStats?: (sent: number, rejected: Partial<Record<HeartbeatRejection, number>>, l2: readonly L2Count[]) => void;
+  readonly onL2Event?: (event: L2Event) => void;
+  readonly onOpenFailures?: (failures: ReadonlyArray<{ interfaceName: string; protocol: L2Protocol; error: SocketError }>) => void;
+}
+
+/** What liveness needs of the wire: beats. */
+export interface BeatChannel {
+  setKeys(keys: readonly Uint8Array[]): void;
+  setJoining(joining: boolean): void;
+  sync(): Promise<void>;
+  leave(): Promise<void>;
+}
+
+/**
+ * Two seconds: far beyond a GC pause or a relist (tens to hundreds of ms), so
+ * a busy main thread never costs a failover; short enough that a wedged one
+ * hands its IPs over soon.
+ */
+export const DEFAULT_MAIN_STALL_LIMIT_MS = 2_000;
+const RESTART_AFTER_MS = 1_000;
+
+export class Wire implements BeatChannel {
+  readonly #opts: WireOptions;
+  #worker: Worker | undefined;
+  #tick: NodeJS.Timeout | undefined;
+  #restart: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #nextSync = 1;
+  readonly #syncs = new Map<number, () => void>();
+  #left: (() => void) | undefined;
+  /** The worker's mute epoch as last heard: ownership is tagged with it. */
+  #epoch = 0;
+  // Replayed to a restarted worker.
+  #keys: readonly Uint8Array[] = [];
+  #beat: readonly string[] = [];
+  #answer: readonly InterfaceDescriptor[] = [];
+  #ownership: OwnershipTable = new Map();
+  #joining = true;
+
+  constructor(opts: WireOptions) {
+    this.#opts = opts;
+  }
+
+  start(): void {
+    if (this.#worker !== undefined || this.#stopped) return;
+    const data: WireWorkerData = {
+      role: 'ballast-wire',
+      node: this.#opts.node,
+      bootId: this.#opts.bootId,
+      intervalMs: this.#opts.intervalMs,
+      rejoinHoldMs: this.#opts.rejoinHoldMs,
+      mainStallLimitMs: this.#opts.mainStallLimitMs ?? DEFAULT_MAIN_STALL_LIMIT_MS,
+      sysfsRoot: this.#opts.sysfsRoot ?? '/sys/class/net',
+    };
+    // The worker holds sockets, counters and the ownership table: a small heap, kept small
+    // (V8 would otherwise reserve tens of MB per isolate before it collects), and short pauses.
+    const worker = new Worker(new URL(WIRE_WORKER_URL), {
+      workerData: data,
+      name: 'ballast-wire',
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 48 },
+    });
+    this.#worker = worker;
+    this.#epoch = 0;
+    worker.on('message', (message: FromWorker) => this.#onMessage(message));
+    worker.on('error', (e) => this.#opts.log.error({ err: e }, 'wire worker failed'));
+    worker.on('exit', (code) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      this.#releaseWaiters();
+      if (this.#stopped) return;
+      // A bug: the worker never ends on its own. Nothing is sent or answered meanwhile, so peers take our IPs over.
+      this.#opts.log.error({ code }, `wire worker exited; restarting it in ${RESTART_AFTER_MS} ms`);
+      this.#restart = setTimeout(() => this.start(), RESTART_AFTER_MS);
+    });
+    this.#send({ type: 'keys', keys: this.#keys });
+    this.#send({ type: 'joining', joining: this.#joining });
+    this.#send({ type: 'interfaces', beat: this.#beat, answer: this.#answer });
+    this.#send({ type: 'ownership', entries: toEntries(this.#ownership), epoch: this.#epoch });
+    clearInterval(this.#tick);
+    this.#tick = setInterval(() => this.#send({ type: 'tick' }), this.#opts.tickMs ?? 250);
+    this.#tick.unref();
+  }
+
+  setKeys(keys: readonly Uint8Array[]): void {
+    this.#keys = keys;
+    this.#send({ type: 'keys', keys });
+  }
+
+  /** Beat on `beat` (carrier watched on all of them); answer ARP/NDP on `answer`. */
+  setInterfaces(beat: readonly string[], answer: readonly InterfaceDescriptor[]): void {
+    const same = (a: readonly InterfaceDescriptor[], b: readonly InterfaceDescriptor[]): boolean =>
+      a.length === b.length && a.every((x, i) => JSON.stringify(x) === JSON.stringify(b[i]));
+    if (beat.length === this.#beat.length && beat.every((n, i) => n === this.#beat[i]) && same(answer, this.#answer)) return;
+    this.#beat = [...beat];
+    this.#answer = [...answer];
+    this.#send({ type: 'interfaces', beat: this.#beat, answer: this.#answer });
+  }
+
+  /** The IPs to answer for, replaced whole (the worker swaps its table atomically). */
+  setOwnership(table: OwnershipTable): void {
+    this.#ownership = table;
+    this.#send({ type: 'ownership', entries: toEntries(table), epoch: this.#epoch });
+  }
+
+  /** What was last handed to the worker. */
+  get ownership(): OwnershipTable {
+    return this.#ownership;
+  }
+
+  /** Beats say JOINING while this speaker listens before claiming anything. */
+  setJoining(joining: boolean): void {
+    if (joining === this.#joining) return;
+    this.#joining = joining;
+    this.#send({ type: 'joining', joining });
+  }
+
+  /**
+   * Resolves once every beat the worker has received by now (read off its
+   * sockets synchronously) has been delivered to onBeat: call it before
+   * declaring a peer dead.
+   */
+  sync(): Promise<void> {
+    if (this.#worker === undefined) return Promise.resolve();
+    const id = this.#nextSync++;
+    return new Promise((resolve) => {
+      this.#syncs.set(id, resolve);
+      this.#send({ type: 'sync', id });
+    });
+  }
+
+  /** Sends LEAVING beats (peers drop us at once instead of waiting out our beats); resolves when they are out. */
+  leave(repeats = 3, spacingMs = 20): Promise<void> {
+    if (this.#worker === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#left = resolve;
+      this.#send({ type: 'leave', repeats, spacingMs });
+    });
+  }
+
+  /** Stops answering and beating; the worker closes its sockets and ends. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#tick);
+    clearTimeout(this.#restart);
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    // The worker ends by itself once its sockets are closed; terminate() only if it does not.
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.#send({ type: 'stop' });
+    const timer = setTimeout(() => void worker.terminate(), 1_000);
+    await exited;
+    clearTimeout(timer);
+    this.#releaseWaiters();
+  }
+
+  #send(message: ToWorker): void {
+    this.#worker?.postMessage(message);
+  }
+
+  #releaseWaiters(): void {
+    for (const resolve of this.#syncs.values()) resolve();
+    this.#syncs.clear();
+    this.#left?.();
+    this.#left = undefined;
+  }
+
+  #onMessage(message: FromWorker): void {
+    const { log } = this.#opts;
+    switch (message.type) {
+      case 'beat':
+        this.#opts.onBeat(message.beat, message.heardAt);
+        return;
+      case 'synced': {
+        const resolve = this.#syncs.get(message.id);
+        this.#syncs.delete(message.id);
+        resolve?.();
+        return;
+      }
+      case 'stats':
+        this.#opts.onStats?.(message.sent, message.rejected, message.l2);
+        return;
+      case 'carrier':
+        this.#opts.onCarrier(message.interfaceName, message.carrier);
+        return;
+      case 'beat-socket-error':
+        log.warn({ interface: message.interfaceName, code: message.code, fatal: message.fatal }, `heartbeat socket: ${message.message}`);
+        return;
+      case 'l2-event':
+        this.#opts.onL2Event?.(message.event);
+        return;
+      case 'open-failures':
+        this.#opts.onOpenFailures?.(message.failures);
+        return;
+      case 'muted':
+        this.#epoch = message.epoch;
+        log.error({ silentMs: message.silentMs }, 'the main thread stalled; heartbeats and answers stopped so that peers take our IPs over');
+        this.#opts.onMuted(true);
+        return;
+      case 'unmuted':
+        log.warn('the main thread turns again; heartbeats resume');
+        this.#opts.onMuted(false);
+        return;
+      case 'left':
+        this.#left?.();
+        this.#left = undefined;
+        return;
+    }
+  }
+}
