@@ -1,6 +1,6 @@
 // The controller's own Prometheus series (MetalLB's allocator metrics, renamed
 // to ballast_*; pool usage also appears in `kubectl get ipaddresspools`).
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../../shared/observability/index.ts';
 
 export interface ControllerMetrics {
   readonly leader: Gauge;

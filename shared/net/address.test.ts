@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { IPv6, collapseIPv6Number } from 'ip-num';
+import { IPv4, IPv6, Validator, collapseIPv6Number } from 'ip-num';
 import { formatIP, parseIP } from './index.ts';
 
 describe('parseIP', () => {
@@ -57,5 +57,38 @@ describe('parseIP', () => {
     expect(formatIP(6, 0n)).toBe('::');
     expect(formatIP(6, 1n)).toBe('::1');
     expect(formatIP(6, 0x20010db8000000010000000000000001n)).toBe('2001:db8:0:1::1');
+  });
+
+  it('parses exactly what ip-num parses, to the same value (ip-num is the reference; the code does not load it)', () => {
+    const hexGroup = fc.stringMatching(/^[0-9a-fA-F]{1,4}$/);
+    const v6Text = fc.oneof(
+      fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }).map((v) => IPv6.fromBigInt(v).toString()),
+      fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }).map((v) => formatIP(6, v)),
+      fc.array(hexGroup, { minLength: 1, maxLength: 9 }).chain((gs) => fc.nat(gs.length).map((i) => [...gs.slice(0, i), '', ...gs.slice(i)].join(':'))),
+      fc.array(hexGroup, { minLength: 0, maxLength: 9 }).map((gs) => gs.join(':')),
+    );
+    fc.assert(
+      fc.property(v6Text, (text) => {
+        const ours = parseIP(text);
+        const [valid] = Validator.isValidIPv6String(text);
+        expect(ours.ok, text).toBe(valid);
+        if (ours.ok) expect(ours.value.value).toBe(IPv6.fromString(text).getValue());
+      }),
+      { numRuns: 2_000 },
+    );
+    const v4Text = fc.oneof(
+      fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }).map((v) => IPv4.fromNumber(v).toString()),
+      fc.array(fc.oneof(fc.nat(300).map(String), fc.stringMatching(/^0\d{1,2}$/), fc.constant('')), { minLength: 3, maxLength: 5 }).map((ps) => ps.join('.')),
+    );
+    fc.assert(
+      fc.property(v4Text, (text) => {
+        const ours = parseIP(text);
+        const [valid] = Validator.isValidIPv4String(text);
+        // ip-num accepts leading zeros ("010"), which we refuse on purpose.
+        expect(ours.ok, text).toBe(valid && !/(^|\.)0\d/.test(text));
+        if (ours.ok) expect(ours.value.value).toBe(IPv4.fromString(text).getValue());
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -1,4 +1,7 @@
-import { IPv4, IPv6, Validator } from 'ip-num';
+// Parsing and formatting by hand, checked against ip-num in address.test.ts:
+// ip-num costs ≈5 MB RSS to load, and the speaker (on every node) has an 80 MB
+// budget (DESIGN §5); this is all either process needs of it.
+import { isIPv6 } from 'node:net';
 import { err, ok, type Result } from '../result.ts';
 
 export type Family = 4 | 6;
@@ -23,13 +26,42 @@ export function parseIP(input: string): Result<IPAddress> {
   if (text.includes(':')) {
     if (text.includes('%')) return err(`"${text}" has a zone index, which a load-balancer address cannot have`);
     if (text.includes('.')) return err(`"${text}" is an IPv4-mapped or embedded IPv6 address; write the IPv4 address itself`);
-    const [valid] = Validator.isValidIPv6String(text);
-    if (!valid) return err(`"${text}" is not a valid IPv6 address`);
-    return ok(ipFromValue(6, IPv6.fromString(text).getValue()));
+    const value = isIPv6(text) ? ipv6Value(text) : undefined;
+    if (value === undefined) return err(`"${text}" is not a valid IPv6 address`);
+    return ok(ipFromValue(6, value));
   }
-  const [valid] = Validator.isValidIPv4String(text);
-  if (!valid || /(^|\.)0\d/.test(text)) return err(`"${text}" is not a valid IPv4 address`);
-  return ok(ipFromValue(4, IPv4.fromString(text).getValue()));
+  const value = ipv4Value(text);
+  if (value === undefined) return err(`"${text}" is not a valid IPv4 address`);
+  return ok(ipFromValue(4, value));
+}
+
+/** Dotted quad, each part 0–255 without leading zeros (they read as octal in some tools). */
+function ipv4Value(text: string): bigint | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0n;
+  for (const part of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255) return undefined;
+    value = (value << 8n) | BigInt(part);
+  }
+  return value;
+}
+
+/** Eight groups of 1–4 hex digits, at most one "::" (node:net has checked the form). */
+function ipv6Value(text: string): bigint | undefined {
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (half: string | undefined): string[] => (half ? half.split(':') : []);
+  const head = groups(halves[0]);
+  const tail = groups(halves[1]);
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  let value = 0n;
+  for (const g of [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail]) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+    value = (value << 16n) | BigInt(`0x${g}`);
+  }
+  return value;
 }
 
 export function ipFromValue(family: Family, value: bigint): IPAddress {
@@ -37,7 +69,7 @@ export function ipFromValue(family: Family, value: bigint): IPAddress {
 }
 
 export function formatIP(family: Family, value: bigint): string {
-  if (family === 4) return IPv4.fromNumber(value).toString();
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
   return formatIPv6(value);
 }
 

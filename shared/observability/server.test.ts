@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
-import { Counter } from 'prom-client';
+import { Counter } from './prom.ts';
 import { err, ok } from '../result.ts';
 import { createMetricsRegistry, ReadinessChecks, startObservabilityServer, type ObservabilityServer } from './index.ts';
 
@@ -36,7 +36,7 @@ describe('observability server', () => {
     const res = await get(`${s.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'process_open_fds', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'process_open_fds', 'process_max_fds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds']) {
       expect(res.body).toMatch(new RegExp(`^${name}\\{component="ballast-test"\\} [0-9.e+-]+$`, 'm'));
     }
     expect(res.body).toContain('ballast_allocations_total{component="ballast-test"} 3');

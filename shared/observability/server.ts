@@ -4,7 +4,7 @@
 // routes do not need a framework.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { Registry } from './prom.ts';
 import { err, ok, type Result } from '../result.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { ReadinessChecks } from './readiness.ts';

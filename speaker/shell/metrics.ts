@@ -1,7 +1,7 @@
 // The speaker's Prometheus series (MetalLB's layer2 counters, renamed
 // ballast_speaker_*). IP-labelled counters only ever see IPs this node owns,
 // so their cardinality is bounded by the Services it announces.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from '../../shared/observability/index.ts';
 import type { L2Counters } from '../l2/index.ts';
 import type { L2Count } from './wire-protocol.ts';
 

@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { Registry } from '../../shared/observability/index.ts';
 import { describe, expect, it } from 'vitest';
 import type { AllowedInterfaces } from '../l2/index.ts';
 import { createSpeakerMetrics, recordWireStats } from './metrics.ts';

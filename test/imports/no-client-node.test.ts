@@ -23,4 +23,11 @@ describe('run-time imports', () => {
     const clientNode = graph.packageImports.filter((i) => packageName(i.specifier) === '@kubernetes/client-node');
     expect(clientNode.map((i) => importChain(graph, i, ROOT))).toEqual([]);
   });
+
+  it("nothing loads prom-client's index (≈21 MB RSS); shared/observability/prom.ts takes the four classes from their modules", async () => {
+    const graph = await runTimeImports(ENTRIES.map((e) => join(ROOT, e)));
+    expect(graph.modules.has(join(ROOT, 'shared/observability/prom.ts'))).toBe(true);
+    const promIndex = graph.packageImports.filter((i) => i.specifier === 'prom-client');
+    expect(promIndex.map((i) => importChain(graph, i, ROOT))).toEqual([]);
+  });
 });
