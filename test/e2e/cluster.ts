@@ -30,6 +30,12 @@ export interface ClusterOptions {
   readonly speakerArgs?: readonly string[];
   /** Create the catch-all L2Advertisement "all" (default true). */
   readonly catchAllAdvertisement?: boolean;
+  /** Install namespace (default `<id>-sys`, created and deleted by the cluster); e.g. `ballast-system` to run with deploy/'s RBAC. */
+  readonly installNamespace?: string;
+  /** Credentials of the controller (default: the lab admin), e.g. its ServiceAccount token. */
+  readonly controllerKubeconfig?: string;
+  /** Credentials of the speakers, for the API at 127.0.0.1:6443 inside a node (default: the lab admin). */
+  readonly speakerKubeconfig?: string;
 }
 
 export interface ServiceSpec {
@@ -62,7 +68,7 @@ export class E2ECluster {
     this.#opts = opts;
     this.#log = opts.log ?? (() => {});
     this.id = id;
-    this.namespace = `${id}-sys`;
+    this.namespace = opts.installNamespace ?? `${id}-sys`;
     this.apps = `${id}-apps`;
     this.lbClass = `ballast.io/${id}`;
     this.lan = lan;
@@ -79,7 +85,11 @@ export class E2ECluster {
     const lan = await Lan.create({ nodes: opts.nodes ?? 3, controlPlane: opts.controlPlane, nodeNamePrefix: `${id}-n`, ...(opts.log ? { log: opts.log } : {}) });
     const cluster = new E2ECluster(opts, id, lan, kc);
     try {
-      for (const ns of [cluster.namespace, cluster.apps]) await cluster.core.createNamespace({ body: { metadata: { name: ns } } });
+      for (const ns of [cluster.namespace, cluster.apps]) {
+        await cluster.core.createNamespace({ body: { metadata: { name: ns } } }).catch((e: { code?: number }) => {
+          if (!(ns === opts.installNamespace && e.code === 409)) throw e;
+        });
+      }
       await cluster.applyPool('default', ['203.0.113.10-203.0.113.200', '2001:db8:100::10-2001:db8:100::ffff']);
       if (opts.catchAllAdvertisement ?? true) await cluster.applyAdvertisement('all', {});
       return cluster;
@@ -119,7 +129,7 @@ export class E2ECluster {
       [
         process.execPath,
         join(REPO_ROOT, 'controller', 'main.ts'),
-        `--kubeconfig=${this.#opts.controlPlane.kubeconfig}`,
+        `--kubeconfig=${this.#opts.controllerKubeconfig ?? this.#opts.controlPlane.kubeconfig}`,
         `--namespace=${this.namespace}`,
         `--instance=${instance}`,
         `--metrics-bind-address=127.0.0.1:${port}`,
@@ -160,7 +170,7 @@ export class E2ECluster {
       '--log-level=debug',
       ...(this.#opts.speakerArgs ?? []),
       ...(opts.args ?? []),
-    ], opts.env ? { env: opts.env } : {});
+    ], { ...(opts.env ? { env: opts.env } : {}), ...(this.#opts.speakerKubeconfig ? { kubeconfig: this.#opts.speakerKubeconfig } : {}) });
     this.speakers.set(node.name, proc);
     if (opts.ready ?? true) await this.waitSpeakerReady(node);
     return proc;
@@ -314,7 +324,9 @@ export class E2ECluster {
     } catch {
       // namespace never created, or the API server is gone (private control plane)
     }
-    for (const ns of [this.namespace, this.apps]) await this.core.deleteNamespace({ name: ns }).catch(() => undefined);
+    for (const ns of [this.namespace, this.apps]) {
+      if (ns !== this.#opts.installNamespace) await this.core.deleteNamespace({ name: ns }).catch(() => undefined);
+    }
     await this.lan.destroy();
   }
 
