@@ -36,6 +36,10 @@ export interface ClusterOptions {
   readonly controllerKubeconfig?: string;
   /** Credentials of the speakers, for the API at 127.0.0.1:6443 inside a node (default: the lab admin). */
   readonly speakerKubeconfig?: string;
+  /** The Services' namespace (default `<id>-apps`, created and deleted by the cluster). */
+  readonly appsNamespace?: string;
+  /** Serve Services of this class (default `ballast.io/<id>`, so clusters sharing a control plane stay apart); null: Services without a class, as an install does. */
+  readonly loadBalancerClass?: string | null;
 }
 
 export interface ServiceSpec {
@@ -54,7 +58,8 @@ export class E2ECluster {
   readonly namespace: string;
   /** Where the test's Services live. */
   readonly apps: string;
-  readonly lbClass: string;
+  /** undefined: Services without a class. */
+  readonly lbClass: string | undefined;
   readonly lan: Lan;
   readonly kc: k8s.KubeConfig;
   readonly core: k8s.CoreV1Api;
@@ -69,8 +74,8 @@ export class E2ECluster {
     this.#log = opts.log ?? (() => {});
     this.id = id;
     this.namespace = opts.installNamespace ?? `${id}-sys`;
-    this.apps = `${id}-apps`;
-    this.lbClass = `ballast.io/${id}`;
+    this.apps = opts.appsNamespace ?? `${id}-apps`;
+    this.lbClass = opts.loadBalancerClass === null ? undefined : (opts.loadBalancerClass ?? `ballast.io/${id}`);
     this.lan = lan;
     this.kc = kc;
     this.core = kc.makeApiClient(k8s.CoreV1Api);
@@ -87,7 +92,7 @@ export class E2ECluster {
     try {
       for (const ns of [cluster.namespace, cluster.apps]) {
         await cluster.core.createNamespace({ body: { metadata: { name: ns } } }).catch((e: { code?: number }) => {
-          if (!(ns === opts.installNamespace && e.code === 409)) throw e;
+          if (!((ns === opts.installNamespace || ns === opts.appsNamespace) && e.code === 409)) throw e;
         });
       }
       await cluster.applyPool('default', ['203.0.113.10-203.0.113.200', '2001:db8:100::10-2001:db8:100::ffff']);
@@ -133,7 +138,7 @@ export class E2ECluster {
         `--namespace=${this.namespace}`,
         `--instance=${instance}`,
         `--metrics-bind-address=127.0.0.1:${port}`,
-        `--load-balancer-class=${this.lbClass}`,
+        ...(this.lbClass ? [`--load-balancer-class=${this.lbClass}`] : []),
         '--leader-elect=false',
         // The webhook is another component's; pools here are valid.
         '--webhook-enabled=false',
@@ -164,7 +169,7 @@ export class E2ECluster {
       process.execPath,
       opts.program ?? join(REPO_ROOT, 'speaker', 'main.ts'),
       `--namespace=${this.namespace}`,
-      `--load-balancer-class=${this.lbClass}`,
+      ...(this.lbClass ? [`--load-balancer-class=${this.lbClass}`] : []),
       `--state-dir=${this.stateDir(node)}`,
       `--metrics-bind-address=:${SPEAKER_PORT}`,
       '--log-level=debug',
@@ -325,7 +330,7 @@ export class E2ECluster {
       // namespace never created, or the API server is gone (private control plane)
     }
     for (const ns of [this.namespace, this.apps]) {
-      if (ns !== this.#opts.installNamespace) await this.core.deleteNamespace({ name: ns }).catch(() => undefined);
+      if (ns !== this.#opts.installNamespace && ns !== this.#opts.appsNamespace) await this.core.deleteNamespace({ name: ns }).catch(() => undefined);
     }
     await this.lan.destroy();
   }

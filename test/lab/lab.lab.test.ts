@@ -181,22 +181,28 @@ describe('teardown', () => {
 });
 
 describe('npm run lab', () => {
-  it('leaves a cluster a person can query with the kubeconfig it prints, and Ctrl-C removes everything', async () => {
+  it('installs Ballast in a lab a person can query with the kubeconfig it prints, and Ctrl-C removes everything', async () => {
     const cli = spawn(process.execPath, [join(REPO_ROOT, 'test', 'lab', 'cli.ts'), '--nodes', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
     cli.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor('the lab demo to print its instructions', () => out.includes('Press Ctrl-C'), { timeoutMs: 90_000, intervalMs: 200 });
+      await waitFor('the lab demo to print its instructions', () => out.includes('Press Ctrl-C'), { timeoutMs: 120_000, intervalMs: 200 });
       const kubeconfig = /kubeconfig\s+(\S+)/.exec(out)?.[1];
       const kubectl = /kubectl\s+(\/\S+)/.exec(out)?.[1];
       expect(kubeconfig).toBeDefined();
       expect(kubectl).toBeDefined();
-      const nodes = await run([kubectl!, '--kubeconfig', kubeconfig!, 'get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}']);
-      expect(nodes.split(' ').sort()).toEqual(['node1', 'node2']);
-      const crds = await run([kubectl!, '--kubeconfig', kubeconfig!, 'get', 'crd', '-o', 'name']);
-      expect(crds).toContain('ipaddresspools.ballast.io');
-      const namespaces = [...out.matchAll(/ip netns exec (blab-\S+)/g)].map((m) => m[1]!);
+      const kc = (...a: string[]): Promise<string> => run([kubectl!, '--kubeconfig', kubeconfig!, ...a]);
+      const nodes = (await kc('get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').sort();
+      expect(nodes).toHaveLength(2);
+      expect(nodes.every((n) => /-n[12]$/.test(n))).toBe(true);
+      expect(await kc('get', 'crd', '-o', 'name')).toContain('ipaddresspools.ballast.io');
+      // The demo Service got an IPv4 and an IPv6 address (the CLI itself checked that the client reaches them).
+      const ips = (await kc('get', 'svc', '-n', 'demo', 'hello', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}')).split(' ');
+      expect(ips).toHaveLength(2);
+      expect(out).toContain(`curl -s http://${ips[0]}/`);
+      expect(await kc('get', 'servicel2statuses', '-n', 'ballast-system', '-o', 'jsonpath={.items[*].status.serviceName}')).toBe('hello');
+      const namespaces = [...new Set([...out.matchAll(/ip netns exec (blab-\S+)/g)].map((m) => m[1]!))];
       expect(namespaces.length).toBe(3);
 
       cli.kill('SIGINT');
