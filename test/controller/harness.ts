@@ -23,6 +23,8 @@ export interface ControllerRun {
   leaderElect?: boolean;
   kubeconfig?: string;
   extraArgs?: string[];
+  /** Where its log goes (default: a temporary directory of this test process). */
+  logDir?: string;
 }
 
 const logDir = mkdtempSync(join(tmpdir(), 'ballast-controller-test-'));
@@ -45,7 +47,7 @@ export async function startController(handle: ControlPlaneHandle, run: Controlle
       ...(run.loadBalancerClass ? [`--load-balancer-class=${run.loadBalancerClass}`] : []),
       ...(run.extraArgs ?? []),
     ],
-    { logFile: join(logDir, `${instance}.log`) },
+    { logFile: join(run.logDir ?? logDir, `${instance}.log`) },
   );
   const metricsUrl = `http://127.0.0.1:${port}`;
   await waitFor(`controller ${instance} to be ready (log ${proc.logFile})`, async () => {

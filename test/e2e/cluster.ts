@@ -13,8 +13,8 @@ import type { IPAddressPool, L2Advertisement, ServiceL2Status } from '../../shar
 import type { LabelSelector } from '../../shared/labels/index.ts';
 import { parseIP } from '../../shared/net/index.ts';
 import { rendezvousWinner } from '../../speaker/election/index.ts';
-import { Lan, REPO_ROOT, run, startProcess, uniqueName, waitFor, type ControlPlaneHandle, type LabNode, type ManagedProcess } from '../lab/index.ts';
-import { freePort } from '../lab/ports.ts';
+import { Lan, REPO_ROOT, run, uniqueName, waitFor, type ControlPlaneHandle, type LabNode, type ManagedProcess } from '../lab/index.ts';
+import { startController } from '../controller/harness.ts';
 import type { ProbeSample } from './probe-analysis.ts';
 
 export const SPEAKER_PORT = 7473;
@@ -127,30 +127,15 @@ export class E2ECluster {
   }
 
   async startController(): Promise<void> {
-    const port = await freePort();
-    const instance = `${this.id}-controller`;
-    this.controller = startProcess(
-      instance,
-      [
-        process.execPath,
-        join(REPO_ROOT, 'controller', 'main.ts'),
-        `--kubeconfig=${this.#opts.controllerKubeconfig ?? this.#opts.controlPlane.kubeconfig}`,
-        `--namespace=${this.namespace}`,
-        `--instance=${instance}`,
-        `--metrics-bind-address=127.0.0.1:${port}`,
-        ...(this.lbClass ? [`--load-balancer-class=${this.lbClass}`] : []),
-        '--leader-elect=false',
-        // The webhook is another component's; pools here are valid.
-        '--webhook-enabled=false',
-        '--log-level=debug',
-      ],
-      { logFile: join(this.lan.dir, 'controller.log') },
-    );
-    const controller = this.controller;
-    await waitFor(`the controller to be ready (log ${controller.logFile})`, async () => {
-      if (!controller.running) throw new Error(`exited: ${await controller.exited}`);
-      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
-    }, { timeoutMs: 30_000, intervalMs: 100 });
+    const c = await startController(this.#opts.controlPlane, {
+      namespace: this.namespace,
+      instance: `${this.id}-controller`,
+      kubeconfig: this.#opts.controllerKubeconfig,
+      // The webhook is another component's; pools here are valid.
+      extraArgs: this.lbClass ? [`--load-balancer-class=${this.lbClass}`] : [],
+      logDir: this.lan.dir,
+    });
+    this.controller = c.proc;
     // The leader creates the heartbeat key on start; speakers wait for it.
     await waitFor('the heartbeat Secret', () => this.core.readNamespacedSecret({ namespace: this.namespace, name: 'ballast-heartbeat' }).then(() => true, () => false), { timeoutMs: 10_000 });
   }

@@ -105,7 +105,7 @@ try {
               ${client} ip neigh                  (which MAC answered ARP/NDP)
   status      ${process.execPath} ${join(REPO_ROOT, 'cli', 'ballast.ts')} status --kubeconfig ${cp.kubeconfig}
   failover    kill -9 ${cluster.speakers.get(node)!.pid}     (the speaker on ${node}; then curl again)
-  logs        ${cluster.lan.dir} (controller.log, speaker-*.log)`;
+  logs        ${cluster.lan.dir} (*-controller.log, speaker-*.log)`;
   }
 
   console.log(`
