@@ -90,7 +90,7 @@ export class ControllerCore {
     }
     const events: PlannedEvent[] = [];
     if (!this.serves(svc)) {
-      const released = this.#allocator.release(key);
+      const released = this.#allocator.assignmentOf(key);
       this.#forget(key);
       if (released) {
         events.push({ type: 'Normal', reason: 'IPReleased', message: `released ${released.ips.map((i) => i.text).join(', ')} back to pool "${released.pool}": ${this.#whyNotServed(svc)}` });

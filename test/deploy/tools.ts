@@ -1,11 +1,11 @@
 // What the deploy tests share: the pinned kubectl and helm (test/k8s-bins),
 // rendering deploy/ both ways, and normalising objects so the two renders
 // can be compared.
-import { execFile } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { REPO_ROOT, findBinaries } from '../lab/index.ts';
+import { capture as labCapture, type Captured } from '../lab/exec.ts';
 
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 export const CHART_DIR = join(DEPLOY_DIR, 'helm', 'ballast');
@@ -26,29 +26,11 @@ export function deployTools(): { kubectl: string; helm: string } {
   return { kubectl, helm };
 }
 
-export interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { Captured } from '../lab/exec.ts';
 
-/** Runs a command to completion and keeps stderr even on success (kubectl prints API warnings there). */
-export function capture(argv: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Captured> {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new Error('capture: empty argv');
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      args,
-      { encoding: 'utf8', maxBuffer: 64 << 20, timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
-}
+/** The lab's capture with a longer default timeout: a helm install takes a while. */
+export const capture = (argv: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Captured> =>
+  labCapture(argv, { timeoutMs: 60_000, ...opts });
 
 /** Like capture, but a non-zero exit is an error naming the command and its stderr. */
 export async function check(argv: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Captured> {

@@ -15,22 +15,35 @@ export class CommandError extends Error {
   }
 }
 
-/** Runs a command to completion and returns its stdout; throws CommandError with stderr on failure. */
-export function run(argv: readonly string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion and keeps its exit code, stdout and stderr (kubectl prints API warnings on stderr even on success). Rejects only when it could not run or timed out. */
+export function capture(argv: readonly string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> {
   const [file, ...args] = argv;
-  if (file === undefined) throw new Error('run: empty argv');
+  if (file === undefined) throw new Error('capture: empty argv');
   return new Promise((resolve, reject) => {
     const child = execFile(
       file,
       args,
       { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 << 20, env: opts.env ?? process.env, encoding: 'utf8' },
       (error, stdout, stderr) => {
-        if (error) reject(new CommandError(argv, typeof error.code === 'number' ? error.code : null, stderr || error.message));
-        else resolve(stdout);
+        if (error && typeof error.code !== 'number') reject(new CommandError(argv, null, stderr || error.message));
+        else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
+}
+
+/** Runs a command to completion and returns its stdout; throws CommandError with stderr on failure. */
+export async function run(argv: readonly string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const r = await capture(argv, opts);
+  if (r.code !== 0) throw new CommandError(argv, r.code, r.stderr);
+  return r.stdout;
 }
 
 /** Like run, but never throws: for cleanup paths where "already gone" is fine. */

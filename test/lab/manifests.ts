@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { waitFor } from './exec.ts';
+import { formatApiError, toApiError } from '../../shared/k8s/index.ts';
 
 export const FIELD_MANAGER = 'ballast-lab';
 
@@ -53,16 +54,7 @@ export async function waitForCrdsEstablished(kc: k8s.KubeConfig, names: readonly
   }
 }
 
-/** The API server's own message for a failed call, not the client library's wrapper text. */
+/** The API server's own code, reason and message for a failed client-node call (shared/k8s reads them the same way). */
 export function describeApiError(e: unknown): string {
-  const err = e as { code?: number; body?: unknown; message?: string };
-  if (err.body !== undefined) {
-    try {
-      const body = typeof err.body === 'string' ? (JSON.parse(err.body) as { message?: string }) : (err.body as { message?: string });
-      if (body.message) return `${err.code ?? ''} ${body.message}`.trim();
-    } catch {
-      // not JSON
-    }
-  }
-  return err.message ?? String(e);
+  return formatApiError(toApiError(e));
 }
