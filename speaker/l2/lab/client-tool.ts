@@ -10,6 +10,12 @@
 //       send one ARP request (IPv4) or Neighbor Solicitation (IPv6) for the
 //       target, collect the answers for <ms>, print one JSON line with the
 //       distinct MACs that answered: how many hosts claim an address.
+//   client-tool.ts watch <interface> <our IPv4> <our IPv6> <interval ms> <duration ms> <VIP>...
+//       every interval, one ARP request / Neighbor Solicitation per VIP; each
+//       answer counts for the round it arrives in. Prints one JSON line: per
+//       VIP, run-length encoded rounds of the distinct MACs that answered
+//       ([rounds, "mac,mac"] pairs; "" is a round nobody answered). What a host
+//       on the LAN sees: two MACs in a round is a duplicate, none is a gap.
 import { ipFromValue, parseIP } from '../../../shared/net/index.ts';
 import { decodeArpFrame, encodeArpFrame } from '../arp.ts';
 import { BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, macEquals, type MacAddress } from '../ethernet.ts';
@@ -176,6 +182,102 @@ if (command === 'send') {
     socket.value.close();
     process.stdout.write(`${JSON.stringify({ target: target.value.text, replies, macs: [...macs].sort() })}\n`);
   }, Number(msText));
+} else if (command === 'watch') {
+  const [ourV4Text = '', ourV6Text = '', intervalText = '10', durationText = '1000', ...vipTexts] = rest;
+  const parse = (text: string) => {
+    const ip = parseIP(text);
+    if (!ip.ok) throw new Error(ip.error);
+    return ip.value;
+  };
+  const ourV4 = parse(ourV4Text);
+  const ourV6 = parse(ourV6Text);
+  const intervalMs = Number(intervalText);
+  const rounds = Math.ceil(Number(durationText) / intervalMs);
+  const vips = vipTexts.map(parse);
+  const index = new Map(vips.map((ip, i) => [ip.value, i]));
+  // seen[vip][round]: the MACs that answered in that round.
+  const seen = vips.map(() => Array.from({ length: rounds }, () => new Set<string>()));
+  const start = process.hrtime.bigint();
+  const startedAt = performance.timeOrigin + performance.now();
+  const roundNow = (): number => Math.floor(Number(process.hrtime.bigint() - start) / 1e6 / intervalMs);
+  const record = (ip: bigint, mac: MacAddress): void => {
+    const i = index.get(ip);
+    const round = roundNow();
+    if (i !== undefined && round < rounds) seen[i]![round]!.add(formatMac(mac));
+  };
+  let arpMac: MacAddress = new Uint8Array(6);
+  const arp = openPacketSocket({
+    interfaceName,
+    etherType: ETHERTYPE_ARP,
+    onFrame: (frame) => {
+      const decoded = decodeArpFrame(frame);
+      if (!decoded.ok || decoded.value.arp.operation !== 'reply') return;
+      // Only answers to our requests count, not gratuitous announcements.
+      if (!macEquals(decoded.value.arp.targetMac, arpMac) || decoded.value.arp.targetIP.value !== ourV4.value) return;
+      record(decoded.value.arp.senderIP.value, decoded.value.arp.senderMac);
+    },
+    onError: (e) => process.stderr.write(`${e.message}\n`),
+  });
+  if (!arp.ok) throw new Error(arp.error.message);
+  arpMac = arp.value.mac;
+  const ndp = openPacketSocket({
+    interfaceName,
+    etherType: ETHERTYPE_IPV6,
+    onFrame: (frame) => {
+      const decoded = decodeNdpFrame(frame);
+      if (!decoded.ok || decoded.value.message.type !== 'advertisement' || !decoded.value.message.solicited) return;
+      if (decoded.value.destination.value !== ourV6.value) return;
+      record(decoded.value.message.target.value, decoded.value.message.targetLinkLayer ?? decoded.value.ethernet.source);
+    },
+    onError: (e) => process.stderr.write(`${e.message}\n`),
+  });
+  if (!ndp.ok) throw new Error(ndp.error.message);
+  const requests = vips.map((vip) =>
+    vip.family === 4
+      ? { socket: arp.value, frame: encodeArpFrame({
+          ethernet: { destination: BROADCAST_MAC, source: arpMac, etherType: ETHERTYPE_ARP },
+          arp: { operation: 'request', senderMac: arpMac, senderIP: ourV4, targetMac: new Uint8Array(6), targetIP: vip },
+        }) }
+      : { socket: ndp.value, frame: encodeNdpFrame({
+          ethernet: { destination: multicastMacFor(solicitedNodeMulticast(vip)), source: ndp.value.mac, etherType: ETHERTYPE_IPV6 },
+          source: ourV6,
+          destination: solicitedNodeMulticast(vip),
+          hopLimit: 255,
+          message: { type: 'solicitation', target: vip, sourceLinkLayer: ndp.value.mac },
+        }) },
+  );
+  let sentRound = -1;
+  let sendFailures = 0;
+  const tick = (): void => {
+    const round = roundNow();
+    if (round >= rounds) {
+      // The last round's answers get one more interval to arrive.
+      setTimeout(() => {
+        arp.value.close();
+        ndp.value.close();
+        const encode = (perRound: Set<string>[]): Array<[number, string]> => {
+          const runs: Array<[number, string]> = [];
+          for (const macs of perRound) {
+            const key = [...macs].sort().join(',');
+            const last = runs.at(-1);
+            if (last && last[1] === key) last[0]++;
+            else runs.push([1, key]);
+          }
+          return runs;
+        };
+        const out = { intervalMs, rounds, startedAt, sendFailures, vips: Object.fromEntries(vips.map((vip, i) => [vip.text, encode(seen[i]!)])) };
+        process.stdout.write(`${JSON.stringify(out)}\n`);
+      }, intervalMs);
+      return;
+    }
+    if (round > sentRound) {
+      sentRound = round;
+      for (const r of requests) if (!r.socket.send(r.frame).ok) sendFailures++;
+    }
+    const next = Number(start) / 1e6 + (round + 1) * intervalMs;
+    setTimeout(tick, Math.max(0, next - Number(process.hrtime.bigint()) / 1e6));
+  };
+  tick();
 } else {
   throw new Error(`unknown command ${command}`);
 }
