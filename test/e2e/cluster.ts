@@ -37,6 +37,8 @@ export interface ClusterOptions {
   readonly controllerKubeconfig?: string;
   /** Credentials of the speakers, for the API at 127.0.0.1:6443 inside a node (default: the lab admin). */
   readonly speakerKubeconfig?: string;
+  /** Speaker Pod objects, Ready, as the DaemonSet would make (default true): the API's view of which speakers are alive. */
+  readonly speakerPods?: boolean;
   /** The Services' namespace (default `<id>-apps`, created and deleted by the cluster). */
   readonly appsNamespace?: string;
   /** Serve Services of this class (default `ballast.io/<id>`, so clusters sharing a control plane stay apart); null: Services without a class, as an install does. */
@@ -97,6 +99,7 @@ export class E2ECluster {
         });
       }
       await cluster.applyPool('default', ['203.0.113.10-203.0.113.200', '2001:db8:100::10-2001:db8:100::ffff']);
+      if (opts.speakerPods ?? true) await cluster.registerSpeakerPods();
       if (opts.catchAllAdvertisement ?? true) await cluster.applyAdvertisement('all', {});
       return cluster;
     } catch (e) {
@@ -161,7 +164,7 @@ export class E2ECluster {
       '--log-level=debug',
       ...(this.#opts.speakerArgs ?? []),
       ...(opts.args ?? []),
-    ], { ...(opts.env ? { env: opts.env } : {}), ...(this.#opts.speakerKubeconfig ? { kubeconfig: this.#opts.speakerKubeconfig } : {}) });
+    ], { env: { BALLAST_FAULT_INJECTION: '1', ...opts.env }, ...(this.#opts.speakerKubeconfig ? { kubeconfig: this.#opts.speakerKubeconfig } : {}) });
     this.speakers.set(node.name, proc);
     if (opts.ready ?? true) await this.waitSpeakerReady(node);
     return proc;

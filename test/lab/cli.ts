@@ -67,7 +67,6 @@ try {
     await cluster.startController();
     say('controller running (ballast-system), pool "default": 203.0.113.10-203.0.113.200, 2001:db8:100::10-2001:db8:100::ffff');
     await cluster.startSpeakers();
-    await cluster.registerSpeakerPods();
     say(`a speaker in each of ${nodes} nodes`);
     await cluster.createService({ name: 'hello', families: ['IPv4', 'IPv6'] });
     const [v4, v6] = await cluster.ingress('hello', 2);
