@@ -15,3 +15,4 @@ export {
   type ServicePort,
   type ServiceRequest,
 } from './service.ts';
+export { applyRotationStep, heartbeatKeys, MIN_HEARTBEAT_KEY_BYTES, nextRotationStep, type RotationStep, type SecretData } from './heartbeat-keys.ts';

@@ -68,6 +68,13 @@ export interface PeerInfo {
   readonly truncated: boolean;
   /** Until when (our clock) the peer holds the tie-break Lease; undefined: it does not. */
   readonly leaseUntil: number | undefined;
+  /**
+   * The view and state in its latest beat, fresh or not: a peer whose beats we
+   * hear but that does not hear us still shows whom it acts with (a majority
+   * acting without us is a reason to stay silent, never to claim).
+   */
+  readonly latestView: ReadonlySet<string>;
+  readonly latestState: PeerState;
 }
 
 interface PeerRecord {
@@ -93,6 +100,8 @@ interface PeerRecord {
   view: ReadonlySet<string>;
   truncated: boolean;
   leaseUntil: number | undefined;
+  latestView: ReadonlySet<string>;
+  latestState: PeerState;
 }
 
 export class Membership {
@@ -177,6 +186,8 @@ export class Membership {
         record.inViewMe &&= ack?.inView ?? false;
         if (beat.state === 'leaving') record.state = 'leaving';
       }
+      record.latestView = viewOf(beat);
+      record.latestState = beat.state;
       this.#peers.set(beat.node, record);
       return { accepted: 'bootstrap', changed: before !== this.#signature(record, now) };
     }
@@ -193,7 +204,9 @@ export class Membership {
     record.ackedAt = ackedAt;
     record.macs = beat.macs;
     record.truncated = beat.truncated;
-    record.view = new Set([nameHash(beat.node), ...beat.peers.filter((p) => p.inView).map((p) => p.hash)]);
+    record.view = viewOf(beat);
+    record.latestView = record.view;
+    record.latestState = beat.state;
     // The remaining time was measured when the beat left; it arrives later, so the
     // margin keeps our idea of the expiry no later than the holder's own.
     record.leaseUntil = beat.leaseMs > this.#marginMs ? now + beat.leaseMs - this.#marginMs : undefined;
@@ -248,7 +261,7 @@ export class Membership {
   peer(name: string): PeerInfo | undefined {
     const p = this.#peers.get(name);
     if (p === undefined) return undefined;
-    return { name: p.name, incarnation: p.incarnation, state: p.state, macs: p.macs, view: p.view, truncated: p.truncated, leaseUntil: p.leaseUntil };
+    return { name: p.name, incarnation: p.incarnation, state: p.state, macs: p.macs, view: p.view, truncated: p.truncated, leaseUntil: p.leaseUntil, latestView: p.latestView, latestState: p.latestState };
   }
 
   /** When each peer was first heard (any beat), for "Ready in the API but never heard" warnings. */
@@ -321,6 +334,13 @@ export class Membership {
       view: new Set(),
       truncated: beat.truncated,
       leaseUntil: undefined,
+      latestView: viewOf(beat),
+      latestState: beat.state,
     };
   }
+}
+
+/** The name hashes a beat's sender has in its view, itself included. */
+function viewOf(beat: Heartbeat): ReadonlySet<string> {
+  return new Set([nameHash(beat.node), ...beat.peers.filter((p) => p.inView).map((p) => p.hash)]);
 }

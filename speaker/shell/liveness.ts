@@ -25,6 +25,12 @@ export interface QuorumState {
   /** Each member's view by name ('unknown' when it did not fit its beat). Hashes of nodes we do not know are left out: they are no candidates here. */
   readonly peerViews: ReadonlyMap<string, ReadonlySet<string> | 'unknown'>;
   readonly fence: FenceRule;
+  /**
+   * A peer we hear acts on a view that makes a majority and leaves us out: its
+   * side has taken (or will take) our IPs. Detached, we then claim nothing,
+   * even where our probes cannot reach them (our frames to them are lost).
+   */
+  readonly majorityWithoutUs: string | undefined;
 }
 
 export class LivenessView {
@@ -79,6 +85,8 @@ export class LivenessView {
     }
     const cluster = verdict.cluster;
     const fence: FenceRule = { majority: majorityOf(cluster), tieAt: cluster % 2 === 0 ? cluster / 2 : null, leaseUntil };
-    return { verdict, view, peerViews, fence };
+    const selfHash = nameHash(this.#self);
+    const without = s.peers.find((p) => p.latestState === 'active' && p.latestView.length >= majorityOf(cluster) && !p.latestView.includes(selfHash));
+    return { verdict, view, peerViews, fence, majorityWithoutUs: without?.name };
   }
 }

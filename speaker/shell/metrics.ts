@@ -62,7 +62,7 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
     heartbeatsReceived: new Counter({ name: 'ballast_speaker_heartbeats_received_total', help: 'Authenticated heartbeats received and accepted', registers }),
     heartbeatsRejected: new Counter({
       name: 'ballast_speaker_heartbeats_rejected_total',
-      help: 'Heartbeats rejected: bad-mac (wrong key), bad-size/magic/version/field/name (garbage), not-newer (copies on a second path, replays), stale-incarnation (replays from before a restart), not-fresh (acknowledges nothing of ours from the last window), wrong-interface (UDP not on an announce interface), own-echo, name-conflict',
+      help: 'Heartbeats rejected: bad-mac (wrong key), bad-size/magic/version/field/name (garbage), not-newer (copies on a second path, replays), stale-incarnation (replays from before a restart), not-fresh (acknowledges nothing of ours from the last window), wrong-interface (UDP not on an announce interface), unknown-node (names no Node), rate-limited (more from one source than a peer sends: a flood), own-echo, name-conflict',
       labelNames: ['reason'],
       registers,
     }),

@@ -142,8 +142,9 @@ export class Speaker {
       },
       onFence: (fenced, vouched) => {
         opts.metrics.fenced.set(fenced ? 1 : 0);
-        if (fenced) this.#log.warn({ vouched }, 'fewer than a majority vouch for this speaker: it stopped answering its agreed IPs');
-        else this.#log.info({ vouched }, 'a majority vouches for this speaker again');
+        // Only worth a warning when it held agreed IPs: at start and after a rejoin the fence is up as a matter of course.
+        if (fenced && this.#mode === 'agreed') this.#log.warn({ vouched }, 'fewer than a majority vouch for this speaker: it stopped answering its agreed IPs');
+        else this.#log.debug({ vouched, fenced }, fenced ? 'fenced' : 'a majority vouches for this speaker');
       },
       onStats: (heartbeats, l2) => recordWireStats(opts.metrics, heartbeats, l2),
       onL2Event: (event) => this.#onL2Event(event),
@@ -278,7 +279,7 @@ export class Speaker {
   #updatePeers(): void {
     const targets = [...this.#model.nodeAddresses()].filter(([name, addresses]) => name !== this.#opts.node && addresses.length > 0).map(([name, addresses]) => ({ name, addresses }));
     targets.sort((a, b) => (a.name < b.name ? -1 : 1));
-    this.#wire.setPeers(targets);
+    this.#wire.setPeers(this.#model.nodeNames().sort(), targets);
   }
 
   /** Who is alive changed: elect at once (the failover path). */
@@ -359,7 +360,9 @@ export class Speaker {
       // last heard us, which was before we stopped claiming under an agreement (or before we
       // started listening). After that, probes tell whether it did.
       const settledAt = Math.max(this.#agreedUntil, this.#liveness.snapshot.listeningUntil) + windowOf(this.#opts.heartbeatIntervalMs) + SETTLE_EXTRA_MS;
-      if (now >= settledAt) {
+      if (q.majorityWithoutUs !== undefined) {
+        why += `; ${q.majorityWithoutUs} acts with a majority that leaves this speaker out, so it claims nothing`;
+      } else if (now >= settledAt) {
         for (const [ip, a] of announcementsFor(election, node)) claims.set(ip, { allowed: a.interfaces, mode: 'probe-first' });
       } else {
         clearTimeout(this.#settleTimer);
@@ -370,7 +373,7 @@ export class Speaker {
     // (several speakers stopping at once must not claim each other's IPs on the way out).
     if (this.#stopping) claims = new Map([...claims].filter(([ip]) => this.#wire.claiming.table.has(ip)));
     const table: ClaimTable = claims;
-    const claiming: Claiming = { table, view: [...q.view].sort(), fence: q.fence, detached: mode !== 'agreed' };
+    const claiming: Claiming = { table, view: [...q.view].sort(), fence: q.fence, mode };
     const before = this.#wire.claiming;
     if (!sameClaiming(before, claiming)) {
       this.#wire.setClaiming(claiming);
@@ -577,7 +580,7 @@ export class Speaker {
 }
 
 function sameClaiming(a: Claiming, b: Claiming): boolean {
-  if (a.detached !== b.detached || !sameList(a.view, b.view) || JSON.stringify(a.fence) !== JSON.stringify(b.fence)) return false;
+  if (a.mode !== b.mode || !sameList(a.view, b.view) || JSON.stringify(a.fence) !== JSON.stringify(b.fence)) return false;
   if (a.table.size !== b.table.size) return false;
   for (const [ip, entry] of a.table) {
     const other = b.table.get(ip);

@@ -68,12 +68,15 @@ export interface PeerSnapshot {
   readonly macs: readonly string[];
   /** Monotonic ms when first heard by this worker. */
   readonly firstHeard: number;
+  /** View (hashes) and state in its latest beat, fresh or not. */
+  readonly latestView: readonly string[];
+  readonly latestState: PeerState;
 }
 
 export interface HeartbeatStats {
   readonly sent: number;
   readonly received: number;
-  readonly rejected: Partial<Record<HeartbeatRejection | 'not-fresh' | 'wrong-interface', number>>;
+  readonly rejected: Partial<Record<HeartbeatRejection | 'not-fresh' | 'wrong-interface' | 'unknown-node' | 'rate-limited', number>>;
   /** Dropped by the kernel (full socket queue), per path, since the last stats message. */
   readonly kernelDrops: { readonly raw: number; readonly udp: number };
 }
@@ -82,14 +85,26 @@ export type ToWorker =
   | { readonly type: 'keys'; readonly keys: readonly Uint8Array[] }
   /** Where to beat (carrier watched on all of them) and where to answer ARP/NDP (those with carrier). */
   | { readonly type: 'interfaces'; readonly beat: readonly string[]; readonly answer: readonly InterfaceDescriptor[] }
-  /** Where to send heartbeats over UDP: each peer's addresses. */
-  | { readonly type: 'peers'; readonly targets: ReadonlyArray<{ readonly name: string; readonly addresses: readonly string[] }> }
+  /**
+   * Every node there is (beats naming any other node are dropped before
+   * membership: a flood of made-up names costs no memory), and where to send
+   * heartbeats over UDP: each peer's addresses.
+   */
+  | { readonly type: 'peers'; readonly nodes: readonly string[]; readonly targets: ReadonlyArray<{ readonly name: string; readonly addresses: readonly string[] }> }
   /**
    * What to answer for and how, with the view it was elected over (beats
    * carry it) and the fence rule. Applied only while `epoch` is the worker's:
    * one sent before the main thread heard of a mute is stale.
    */
-  | { readonly type: 'ownership'; readonly entries: OwnershipEntries; readonly view: readonly string[]; readonly fence: FenceRule; readonly detached: boolean; readonly epoch: number }
+  | {
+      readonly type: 'ownership';
+      readonly entries: OwnershipEntries;
+      readonly view: readonly string[];
+      readonly fence: FenceRule;
+      /** How the speaker claims: agreed, detached (the API view, probing first), or waiting (it cannot claim at all: no key, no API view), which beats say JOINING so peers do not count on it. */
+      readonly mode: 'agreed' | 'detached' | 'waiting';
+      readonly epoch: number;
+    }
   | { readonly type: 'tick' }
   /** Read every socket dry, then answer `synced` with a fresh snapshot. */
   | { readonly type: 'sync'; readonly id: number }

@@ -64,6 +64,14 @@ const REOPEN_AFTER_MS = 1_000;
 const STATS_EVERY_MS = 1_000;
 /** Enough queue for a second of beats from a few hundred peers on both paths, or a flood's worth while the loop is busy. */
 const BEAT_RECEIVE_BUFFER = 1 << 20;
+/**
+ * Beats verified per source (a MAC on the raw path, an address on UDP) per
+ * window: a peer sends one per interval per path, a few more when its view
+ * changes. A flood from one source costs a counter per frame beyond this, not
+ * an HMAC, so it cannot starve the beats of real peers on the same socket.
+ */
+const PER_SOURCE_PER_WINDOW = 30;
+const SOURCE_WINDOW_MS = 100;
 /** What every heartbeat starts with: the BPF filter and the UDP socket drop anything else before it reaches JavaScript. */
 const BEAT_PREFIX = Uint8Array.of(0x42, 0x4c, 0x48, 0x42, HEARTBEAT_VERSION);
 
@@ -87,11 +95,13 @@ class WireWorker {
   #udp: DatagramSocket | null = null;
   #udpFailedAt = -Infinity;
   #targets: Array<{ name: string; addresses: IPAddress[] }> = [];
+  /** Every node there is; undefined until the main thread knows (then nothing is dropped for its name). */
+  #nodes: ReadonlySet<string> | undefined;
   #keys: HeartbeatKey[] = [];
   #view: ReadonlySet<string> = new Set();
   #fence: FenceRule | undefined;
   #fenced = false;
-  #detached = false;
+  #mode: 'agreed' | 'detached' | 'waiting' = 'waiting';
   #leaving = false;
   #stopped = false;
   #muted = false;
@@ -105,6 +115,9 @@ class WireWorker {
   #stats = { sent: 0, received: 0, rejected: {} as Record<string, number> };
   /** Kernel drop totals as last reported (sockets count since they opened; the main thread gets the increase). */
   #reportedDrops = { raw: 0, udp: 0 };
+  /** Beats verified per source in the current window. */
+  #perSource = new Map<string, number>();
+  #sourceWindow = 0;
   readonly #l2Counts = new Map<string, number>();
   #lastStats = monotonicMs();
 
@@ -162,6 +175,7 @@ class WireWorker {
         return;
       }
       case 'peers':
+        this.#nodes = message.nodes.length > 0 ? new Set(message.nodes) : undefined;
         this.#targets = message.targets.map((t) => ({ name: t.name, addresses: t.addresses.flatMap((a) => { const ip = parseIP(a); return ip.ok ? [ip.value] : []; }) }));
         return;
       case 'ownership': {
@@ -169,8 +183,8 @@ class WireWorker {
         const changedView = message.view.length !== this.#view.size || message.view.some((n) => !this.#view.has(n));
         this.#view = new Set(message.view);
         this.#fence = message.fence;
-        const changedState = message.detached !== this.#detached;
-        this.#detached = message.detached;
+        const changedState = message.mode !== this.#mode;
+        this.#mode = message.mode;
         this.#announcer.setOwnership(fromEntries(message.entries));
         this.#evaluateFence(monotonicMs());
         // Peers agree with the view our ownership is elected over: tell them at once.
@@ -223,7 +237,8 @@ class WireWorker {
         filter: payloadPrefixFilter(HEARTBEAT_ETHERTYPE, BEAT_PREFIX),
         receiveBufferBytes: BEAT_RECEIVE_BUFFER,
         onFrame: (frame, packetType) => {
-          if (packetType !== PacketType.outgoing) this.#onBeat(frame.subarray(ETHERNET_HEADER_LENGTH));
+          if (packetType === PacketType.outgoing || !this.#admit(frame.subarray(6, 12))) return;
+          this.#onBeat(frame.subarray(ETHERNET_HEADER_LENGTH));
         },
         onError: (error) => {
           this.#post({ type: 'beat-socket-error', interfaceName: link.name, code: error.code, message: error.message, fatal: error.fatal });
@@ -241,10 +256,10 @@ class WireWorker {
         port: this.#data.port,
         prefix: BEAT_PREFIX,
         receiveBufferBytes: BEAT_RECEIVE_BUFFER,
-        onDatagram: (data, ifindex) => {
+        onDatagram: (data, ifindex, from) => {
           // Liveness is proven on the announce interfaces: a datagram that came in elsewhere does not count.
-          if ([...this.#links.values()].some((l) => l.socket?.ifindex === ifindex)) this.#onBeat(data);
-          else this.#reject('wrong-interface');
+          if (![...this.#links.values()].some((l) => l.socket?.ifindex === ifindex)) return this.#reject('wrong-interface');
+          if (this.#admit(from)) this.#onBeat(data);
         },
         onError: (error) => {
           this.#post({ type: 'beat-socket-error', interfaceName: `udp/${this.#data.port}`, code: error.code, message: error.message, fatal: error.fatal });
@@ -269,12 +284,28 @@ class WireWorker {
     link.failedAt = now;
   }
 
+  /** Whether a beat from this source may be verified now (see PER_SOURCE_PER_WINDOW). */
+  #admit(source: Uint8Array): boolean {
+    const window = Math.floor(monotonicMs() / SOURCE_WINDOW_MS);
+    if (window !== this.#sourceWindow) {
+      this.#sourceWindow = window;
+      this.#perSource.clear();
+    }
+    const key = Buffer.from(source).toString('hex');
+    const n = (this.#perSource.get(key) ?? 0) + 1;
+    this.#perSource.set(key, n);
+    if (n <= PER_SOURCE_PER_WINDOW) return true;
+    this.#reject('rate-limited');
+    return false;
+  }
+
   #onBeat(payload: Uint8Array): void {
     const now = monotonicMs();
     if (this.#muted) return;
     const decoded = decodeHeartbeat(payload, this.#keys);
     if (!decoded.ok) return this.#reject(decoded.error);
     const beat = decoded.value;
+    if (this.#nodes !== undefined && !this.#nodes.has(beat.node)) return this.#reject('unknown-node');
     const outcome = this.#membership.receive(beat, now);
     if (outcome.accepted === false) return this.#reject(outcome.reason);
     this.#stats.received++;
@@ -334,7 +365,9 @@ class WireWorker {
       supporters: [...m.supporters(now)].sort(),
       peers: names.flatMap((name) => {
         const p = m.peer(name);
-        return p ? [{ name, state: p.state, view: [...p.view].sort(), truncated: p.truncated, leaseUntil: p.leaseUntil, macs: p.macs, firstHeard: m.firstHeard(name) ?? now }] : [];
+        return p
+          ? [{ name, state: p.state, view: [...p.view].sort(), truncated: p.truncated, leaseUntil: p.leaseUntil, macs: p.macs, firstHeard: m.firstHeard(name) ?? now, latestView: [...p.latestView].sort(), latestState: p.latestState }]
+          : [];
       }),
       nextDeadline: m.nextDeadline(now),
     };
@@ -416,8 +449,9 @@ class WireWorker {
 
   #state(now: number): PeerState {
     if (this.#leaving) return 'leaving';
-    if (this.#membership.listening(now)) return 'joining';
-    return this.#detached ? 'detached' : 'active';
+    // A speaker that cannot claim at all (no key, no API view) says so: peers must not count on it.
+    if (this.#membership.listening(now) || this.#mode === 'waiting') return 'joining';
+    return this.#mode === 'detached' ? 'detached' : 'active';
   }
 
   #beat(): void {

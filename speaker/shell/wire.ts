@@ -41,10 +41,10 @@ export interface Claiming {
   /** The view the table was elected over (our beats carry it). */
   readonly view: readonly string[];
   readonly fence: FenceRule;
-  readonly detached: boolean;
+  readonly mode: 'agreed' | 'detached' | 'waiting';
 }
 
-const NOTHING: Claiming = { table: new Map(), view: [], fence: { majority: 1, tieAt: null, leaseUntil: null }, detached: false };
+const NOTHING: Claiming = { table: new Map(), view: [], fence: { majority: 1, tieAt: null, leaseUntil: null }, mode: 'waiting' };
 
 export class Wire {
   readonly #opts: WireOptions;
@@ -61,6 +61,7 @@ export class Wire {
   #keys: readonly Uint8Array[] = [];
   #beat: readonly string[] = [];
   #answer: readonly InterfaceDescriptor[] = [];
+  #nodes: readonly string[] = [];
   #targets: ReadonlyArray<{ name: string; addresses: readonly string[] }> = [];
   #claiming: Claiming = NOTHING;
 
@@ -102,7 +103,7 @@ export class Wire {
     });
     this.#send({ type: 'keys', keys: this.#keys });
     this.#send({ type: 'interfaces', beat: this.#beat, answer: this.#answer });
-    this.#send({ type: 'peers', targets: this.#targets });
+    this.#send({ type: 'peers', nodes: this.#nodes, targets: this.#targets });
     this.#sendClaiming();
     clearInterval(this.#tick);
     this.#tick = setInterval(() => this.#send({ type: 'tick' }), this.#opts.tickMs ?? 250);
@@ -129,11 +130,12 @@ export class Wire {
     this.#send({ type: 'interfaces', beat: this.#beat, answer: this.#answer });
   }
 
-  /** Where heartbeats over UDP go: each peer's addresses on the LAN. */
-  setPeers(targets: ReadonlyArray<{ name: string; addresses: readonly string[] }>): void {
-    if (JSON.stringify(targets) === JSON.stringify(this.#targets)) return;
+  /** Every node there is (beats of others are dropped), and where heartbeats over UDP go: each peer's addresses. */
+  setPeers(nodes: readonly string[], targets: ReadonlyArray<{ name: string; addresses: readonly string[] }>): void {
+    if (JSON.stringify([nodes, targets]) === JSON.stringify([this.#nodes, this.#targets])) return;
+    this.#nodes = nodes;
     this.#targets = targets;
-    this.#send({ type: 'peers', targets });
+    this.#send({ type: 'peers', nodes, targets });
   }
 
   /** What to claim and how, replaced whole (the worker swaps its table atomically). */
@@ -184,7 +186,7 @@ export class Wire {
 
   #sendClaiming(): void {
     const c = this.#claiming;
-    this.#send({ type: 'ownership', entries: toEntries(c.table), view: c.view, fence: c.fence, detached: c.detached, epoch: this.#epoch });
+    this.#send({ type: 'ownership', entries: toEntries(c.table), view: c.view, fence: c.fence, mode: c.mode, epoch: this.#epoch });
   }
 
   #send(message: ToWorker): void {

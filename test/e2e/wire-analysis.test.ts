@@ -38,6 +38,16 @@ describe('wire analysis', () => {
     expect(w.byVip['203.0.113.11']!.owners).toEqual([B]);
   });
 
+  it('counts rounds the watcher could not ask in as neither answered nor a gap, unless a gap runs through them', () => {
+    const starved: WireWatch = { ...watch, vips: { v: [[2, A], [5, '?'], [2, A], [1, ''], [3, '?'], [1, ''], [1, B]] } };
+    const f = figures(starved, 'v');
+    expect(f.gapMs).toBe(20);
+    // The gap runs from the last answer to the next, through the unknown rounds inside it.
+    expect(f.longestGapMs).toBe(50);
+    expect(f.owners).toEqual([A, B]);
+    expect(figures({ ...watch, vips: { v: [[2, A], [5, '?'], [2, A]] } }, 'v').longestGapMs).toBe(0);
+  });
+
   it('refuses a VIP it did not watch', () => {
     expect(() => figures(watch, '203.0.113.99')).toThrow(/did not cover/);
   });

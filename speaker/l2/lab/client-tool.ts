@@ -12,10 +12,12 @@
 //       distinct MACs that answered: how many hosts claim an address.
 //   client-tool.ts watch <interface> <our IPv4> <our IPv6> <interval ms> <duration ms> <VIP>...
 //       every interval, one ARP request / Neighbor Solicitation per VIP; each
-//       answer counts for the round it arrives in. Prints one JSON line: per
-//       VIP, run-length encoded rounds of the distinct MACs that answered
-//       ([rounds, "mac,mac"] pairs; "" is a round nobody answered). What a host
-//       on the LAN sees: two MACs in a round is a duplicate, none is a gap.
+//       answer counts for the round it arrived in (kernel receive time). Prints
+//       one JSON line: per VIP, run-length encoded rounds of the distinct MACs
+//       that answered ([rounds, "mac,mac"] pairs; "" is a round nobody
+//       answered, "?" one whose requests never left because this tool was
+//       starved). What a host on the LAN sees: two MACs in a round is a
+//       duplicate, none is a gap.
 import { ipFromValue, parseIP } from '../../../shared/net/index.ts';
 import { decodeArpFrame, encodeArpFrame } from '../arp.ts';
 import { BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, macEquals, type MacAddress } from '../ethernet.ts';
@@ -195,26 +197,38 @@ if (command === 'send') {
   const rounds = Math.ceil(Number(durationText) / intervalMs);
   const vips = vipTexts.map(parse);
   const index = new Map(vips.map((ip, i) => [ip.value, i]));
-  // seen[vip][round]: the MACs that answered in that round.
+  // seen[vip][round]: the MACs that answered in that round. A round is
+  // judged by the kernel's receive timestamps against the times its requests
+  // left, so this tool's own event-loop delays do not move answers between
+  // rounds; a round whose requests never left (the tool was starved) is
+  // unknown, not a gap.
   const seen = vips.map(() => Array.from({ length: rounds }, () => new Set<string>()));
-  const start = process.hrtime.bigint();
-  const startedAt = performance.timeOrigin + performance.now();
-  const roundNow = (): number => Math.floor(Number(process.hrtime.bigint() - start) / 1e6 / intervalMs);
-  const record = (ip: bigint, mac: MacAddress): void => {
+  const sentAtNs: bigint[] = [];
+  const realtimeNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+  const startNs = realtimeNs();
+  const startedAt = Number(startNs) / 1e6;
+  const roundOf = (atNs: bigint): number => {
+    // The last round whose requests left before this answer arrived.
+    let r = sentAtNs.length - 1;
+    while (r >= 0 && (sentAtNs[r] === undefined || sentAtNs[r]! > atNs)) r--;
+    return r;
+  };
+  const record = (ip: bigint, mac: MacAddress, atNs: bigint | undefined): void => {
     const i = index.get(ip);
-    const round = roundNow();
-    if (i !== undefined && round < rounds) seen[i]![round]!.add(formatMac(mac));
+    const round = roundOf(atNs ?? realtimeNs());
+    if (i !== undefined && round >= 0 && round < rounds) seen[i]![round]!.add(formatMac(mac));
   };
   let arpMac: MacAddress = new Uint8Array(6);
   const arp = openPacketSocket({
     interfaceName,
     etherType: ETHERTYPE_ARP,
-    onFrame: (frame) => {
+    timestamps: true,
+    onFrame: (frame, _type, atNs) => {
       const decoded = decodeArpFrame(frame);
       if (!decoded.ok || decoded.value.arp.operation !== 'reply') return;
       // Only answers to our requests count, not gratuitous announcements.
       if (!macEquals(decoded.value.arp.targetMac, arpMac) || decoded.value.arp.targetIP.value !== ourV4.value) return;
-      record(decoded.value.arp.senderIP.value, decoded.value.arp.senderMac);
+      record(decoded.value.arp.senderIP.value, decoded.value.arp.senderMac, atNs);
     },
     onError: (e) => process.stderr.write(`${e.message}\n`),
   });
@@ -223,11 +237,12 @@ if (command === 'send') {
   const ndp = openPacketSocket({
     interfaceName,
     etherType: ETHERTYPE_IPV6,
-    onFrame: (frame) => {
+    timestamps: true,
+    onFrame: (frame, _type, atNs) => {
       const decoded = decodeNdpFrame(frame);
       if (!decoded.ok || decoded.value.message.type !== 'advertisement' || !decoded.value.message.solicited) return;
       if (decoded.value.destination.value !== ourV6.value) return;
-      record(decoded.value.message.target.value, decoded.value.message.targetLinkLayer ?? decoded.value.ethernet.source);
+      record(decoded.value.message.target.value, decoded.value.message.targetLinkLayer ?? decoded.value.ethernet.source, atNs);
     },
     onError: (e) => process.stderr.write(`${e.message}\n`),
   });
@@ -246,23 +261,26 @@ if (command === 'send') {
           message: { type: 'solicitation', target: vip, sourceLinkLayer: ndp.value.mac },
         }) },
   );
-  let sentRound = -1;
   let sendFailures = 0;
+  const intervalNs = BigInt(Math.round(intervalMs * 1e6));
   const tick = (): void => {
-    const round = roundNow();
+    const now = realtimeNs();
+    const round = Number((now - startNs) / intervalNs);
     if (round >= rounds) {
       // The last round's answers get one more interval to arrive.
       setTimeout(() => {
+        arp.value.drain();
+        ndp.value.drain();
         arp.value.close();
         ndp.value.close();
         const encode = (perRound: Set<string>[]): Array<[number, string]> => {
           const runs: Array<[number, string]> = [];
-          for (const macs of perRound) {
-            const key = [...macs].sort().join(',');
+          perRound.forEach((macs, r) => {
+            const key = sentAtNs[r] === undefined ? '?' : [...macs].sort().join(',');
             const last = runs.at(-1);
             if (last && last[1] === key) last[0]++;
             else runs.push([1, key]);
-          }
+          });
           return runs;
         };
         const out = { intervalMs, rounds, startedAt, sendFailures, vips: Object.fromEntries(vips.map((vip, i) => [vip.text, encode(seen[i]!)])) };
@@ -270,12 +288,12 @@ if (command === 'send') {
       }, intervalMs);
       return;
     }
-    if (round > sentRound) {
-      sentRound = round;
+    if (sentAtNs[round] === undefined) {
+      sentAtNs[round] = realtimeNs();
       for (const r of requests) if (!r.socket.send(r.frame).ok) sendFailures++;
     }
-    const next = Number(start) / 1e6 + (round + 1) * intervalMs;
-    setTimeout(tick, Math.max(0, next - Number(process.hrtime.bigint()) / 1e6));
+    const nextMs = Number(startNs + BigInt(round + 1) * intervalNs - realtimeNs()) / 1e6;
+    setTimeout(tick, Math.max(0, nextMs));
   };
   tick();
 } else {
