@@ -75,6 +75,8 @@ export interface PeerInfo {
    */
   readonly latestView: ReadonlySet<string>;
   readonly latestState: PeerState;
+  /** When we sent the beat of ours its last fresh beat acknowledged (-Infinity: none yet): how new its word is. */
+  readonly ackedAt: number;
 }
 
 interface PeerRecord {
@@ -261,7 +263,7 @@ export class Membership {
   peer(name: string): PeerInfo | undefined {
     const p = this.#peers.get(name);
     if (p === undefined) return undefined;
-    return { name: p.name, incarnation: p.incarnation, state: p.state, macs: p.macs, view: p.view, truncated: p.truncated, leaseUntil: p.leaseUntil, latestView: p.latestView, latestState: p.latestState };
+    return { name: p.name, incarnation: p.incarnation, state: p.state, macs: p.macs, view: p.view, truncated: p.truncated, leaseUntil: p.leaseUntil, latestView: p.latestView, latestState: p.latestState, ackedAt: p.ackedAt };
   }
 
   /** When each peer was first heard (any beat), for "Ready in the API but never heard" warnings. */

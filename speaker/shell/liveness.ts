@@ -22,7 +22,7 @@ export interface QuorumState {
   readonly verdict: QuorumVerdict;
   /** Ourselves and our members: the view agreed elections run over. */
   readonly view: ReadonlySet<string>;
-  /** Each member's view by name ('unknown' when it did not fit its beat). Hashes of nodes we do not know are left out: they are no candidates here. */
+  /** Each member's and supporter's view by name ('unknown' when it did not fit its beat). Hashes of nodes we do not know are left out: they are no candidates here. */
   readonly peerViews: ReadonlyMap<string, ReadonlySet<string> | 'unknown'>;
   readonly fence: FenceRule;
   /**
@@ -31,6 +31,7 @@ export interface QuorumState {
    * even where our probes cannot reach them (our frames to them are lost).
    */
   readonly majorityWithoutUs: string | undefined;
+  readonly supporters: ReadonlySet<string>;
 }
 
 export class LivenessView {
@@ -77,8 +78,10 @@ export class LivenessView {
     const leaseHeld = (leaseUntil !== null && leaseUntil > now) || [...supporters].some((n) => (this.peer(n)?.leaseUntil ?? -Infinity) > now);
     const verdict = quorum({ self: this.#self, readyInAPI, mutual: new Set(s.mutual), supporters, tieLease: leaseHeld });
     const view = new Set([this.#self, ...s.members]);
+    // Every member's view, and every supporter's: a speaker that vouches for us must agree too
+    // (a joining speaker vouches before it is a member; speaker/liveness/model found the case).
     const peerViews = new Map<string, ReadonlySet<string> | 'unknown'>();
-    for (const member of s.members) {
+    for (const member of new Set([...s.members, ...s.supporters])) {
       const p = this.peer(member);
       if (p === undefined) continue;
       peerViews.set(member, p.truncated ? 'unknown' : new Set(p.view.flatMap((h) => this.#byHash.get(h) ?? [])));
@@ -87,6 +90,6 @@ export class LivenessView {
     const fence: FenceRule = { majority: majorityOf(cluster), tieAt: cluster % 2 === 0 ? cluster / 2 : null, leaseUntil };
     const selfHash = nameHash(this.#self);
     const without = s.peers.find((p) => p.latestState === 'active' && p.latestView.length >= majorityOf(cluster) && !p.latestView.includes(selfHash));
-    return { verdict, view, peerViews, fence, majorityWithoutUs: without?.name };
+    return { verdict, view, peerViews, fence, majorityWithoutUs: without?.name, supporters };
   }
 }

@@ -32,12 +32,12 @@ import {
   type ModelKind,
   type ReportMemory,
 } from '../core/index.ts';
-import { agree, announcementsFor, elect, RendezvousMemo, type Election } from '../election/index.ts';
+import { agree, announcementsFor, elect, RendezvousMemo, type Election, type GroupDecision } from '../election/index.ts';
 import { readInterfaces, type ClaimMode, type ClaimTable, type InterfaceDescriptor, type L2Event } from '../l2/index.ts';
-import { DEFAULT_DEAD_AFTER_BEATS } from '../liveness/index.ts';
+import { DEFAULT_DEAD_AFTER_BEATS, nameHash } from '../liveness/index.ts';
 import { ApiWatch } from './api-watch.ts';
 import { HeartbeatKeySource } from './heartbeat-key.ts';
-import { LivenessView } from './liveness.ts';
+import { LivenessView, type QuorumState } from './liveness.ts';
 import { recordWireStats, type SpeakerMetrics } from './metrics.ts';
 import { StateStore } from './state-store.ts';
 import { StatusWriter } from './status-writer.ts';
@@ -113,6 +113,11 @@ export class Speaker {
   #debounce: NodeJS.Timeout | undefined;
   #settleTimer: NodeJS.Timeout | undefined;
   #detachedWarning: NodeJS.Timeout | undefined;
+  #handoffTimer: NodeJS.Timeout | undefined;
+  /** Who owned each group (key IP) in the last election under an agreement. */
+  #lastAgreed: { owners: ReadonlyMap<string, string | undefined> } | undefined;
+  /** Groups (key IP) agreed ours but not claimed yet, and since when (monotonic ms). */
+  #agreedSince = new Map<string, number>();
   #rescanTimer: NodeJS.Timeout | undefined;
   #unheardTimer: NodeJS.Timeout | undefined;
   #stateTimer: NodeJS.Timeout | undefined;
@@ -229,6 +234,7 @@ export class Speaker {
     clearTimeout(this.#debounce);
     clearTimeout(this.#settleTimer);
     clearTimeout(this.#detachedWarning);
+    clearTimeout(this.#handoffTimer);
     clearTimeout(this.#stateTimer);
     clearInterval(this.#rescanTimer);
     clearInterval(this.#unheardTimer);
@@ -343,15 +349,28 @@ export class Speaker {
       alive = q.view;
       election = electOver(alive);
       const agreement = agree({ self: node, view: q.view, peerViews: q.peerViews, election, electOver });
+      const waiting = new Map(agreement.waiting);
+      const agreedSince = new Map<string, number>();
       for (const group of election.groups) {
-        if (group.owner !== node || !agreement.agreed.has(group.key.text)) continue;
+        const key = group.key.text;
+        if (group.owner !== node || !agreement.agreed.has(key)) continue;
+        const hold = this.#mayClaim(group, q, now);
+        if (hold !== undefined) {
+          agreedSince.set(key, this.#agreedSince.get(key) ?? now);
+          waiting.set(key, hold);
+          continue;
+        }
         for (const [ip, a] of group.announcements) claims.set(ip, { allowed: a.interfaces, mode: 'agreed' });
       }
-      if (agreement.waiting.size > 0) this.#log.debug({ waiting: Object.fromEntries(agreement.waiting) }, 'groups waiting for agreement');
+      this.#agreedSince = agreedSince;
+      if (waiting.size > 0) this.#log.debug({ waiting: Object.fromEntries(waiting) }, 'groups waiting');
       this.#agreedUntil = now;
+      this.#lastAgreed = { owners: new Map(election.groups.map((g) => [g.key.text, g.owner])) };
     } else {
       // Our agreed claims stopped now (the worker's fence may have stopped them a little earlier).
       if (this.#mode === 'agreed') this.#agreedUntil = now;
+      this.#lastAgreed = undefined;
+      this.#agreedSince = new Map();
       mode = 'detached';
       why = q.verdict.why === 'tie' ? `half of ${q.verdict.cluster} vouch, and the tie-break Lease is not ours` : `${q.verdict.vouched} of ${q.verdict.cluster} vouch`;
       alive = apiView;
@@ -373,7 +392,14 @@ export class Speaker {
     // (several speakers stopping at once must not claim each other's IPs on the way out).
     if (this.#stopping) claims = new Map([...claims].filter(([ip]) => this.#wire.claiming.table.has(ip)));
     const table: ClaimTable = claims;
-    const claiming: Claiming = { table, view: [...q.view].sort(), fence: q.fence, mode };
+    let awaiting: number | null = null;
+    for (const since of this.#agreedSince.values()) awaiting = awaiting === null ? since : Math.min(awaiting, since);
+    if (awaiting !== null) {
+      // Peers we do not hear count as having let go a window after the agreement began.
+      clearTimeout(this.#handoffTimer);
+      this.#handoffTimer = setTimeout(() => this.#requestElection('now'), awaiting + windowOf(this.#opts.heartbeatIntervalMs) - now + 1);
+    }
+    const claiming: Claiming = { table, view: [...q.view].sort(), fence: q.fence, mode, awaitingAcksSince: awaiting };
     const before = this.#wire.claiming;
     if (!sameClaiming(before, claiming)) {
       this.#wire.setClaiming(claiming);
@@ -409,6 +435,43 @@ export class Speaker {
       this.#applyInterfaces();
     }
     this.#report(now);
+  }
+
+  /**
+   * Whether a group agreed ours may be claimed now (undefined), or why it waits.
+   * One we answer already stays ours. One whose owner in our last agreed
+   * election has left our view failed over: that owner stopped answering before
+   * any of us could drop it (the fence), so we take it at once. Any other comes
+   * to us because we (re)joined or a speaker above it left only our view, and
+   * a speaker ranked below us may still answer it, on older views of speakers
+   * we both hear: we take it once each such speaker we hear has acknowledged a
+   * beat we sent after the agreement began, with us in its view (it has let
+   * go), and a window after the agreement began for any we do not hear (it has
+   * lost its support, or seen the newer views, by then). The rule is the one
+   * speaker/liveness/model checks.
+   */
+  #mayClaim(group: GroupDecision, q: QuorumState, now: number): string | undefined {
+    const key = group.key.text;
+    const table = this.#wire.claiming.table;
+    if (this.#wire.claiming.mode === 'agreed' && [...group.ips].every((ip) => table.get(ip.text)?.mode === 'agreed')) return undefined;
+    const before = this.#lastAgreed?.owners.get(key);
+    if (before !== undefined && before !== this.#opts.node && !q.view.has(before)) return undefined;
+    const since = this.#agreedSince.get(key) ?? now;
+    const self = this.#opts.node;
+    const selfHash = nameHash(self);
+    // Every node the election knows, best first for this group (remembered by the memo).
+    const order = this.#memo.order(group.key);
+    const below = order.slice(order.indexOf(self) + 1);
+    const heard = new Set([...q.view, ...q.supporters]);
+    for (const k of below) {
+      if (heard.has(k)) {
+        const peer = this.#liveness.peer(k);
+        if (peer === undefined || !peer.view.includes(selfHash) || peer.ackedAt < since) return `${k} has not yet acknowledged that it let go`;
+      } else if (now < since + windowOf(this.#opts.heartbeatIntervalMs)) {
+        return `${k} is not heard: waiting a window`;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -580,7 +643,7 @@ export class Speaker {
 }
 
 function sameClaiming(a: Claiming, b: Claiming): boolean {
-  if (a.mode !== b.mode || !sameList(a.view, b.view) || JSON.stringify(a.fence) !== JSON.stringify(b.fence)) return false;
+  if (a.mode !== b.mode || a.awaitingAcksSince !== b.awaitingAcksSince || !sameList(a.view, b.view) || JSON.stringify(a.fence) !== JSON.stringify(b.fence)) return false;
   if (a.table.size !== b.table.size) return false;
   for (const [ip, entry] of a.table) {
     const other = b.table.get(ip);

@@ -71,6 +71,8 @@ export interface PeerSnapshot {
   /** View (hashes) and state in its latest beat, fresh or not. */
   readonly latestView: readonly string[];
   readonly latestState: PeerState;
+  /** When (monotonic ms) we sent the beat of ours its last fresh beat acknowledged. */
+  readonly ackedAt: number;
 }
 
 export interface HeartbeatStats {
@@ -103,6 +105,8 @@ export type ToWorker =
       readonly fence: FenceRule;
       /** How the speaker claims: agreed, detached (the API view, probing first), or waiting (it cannot claim at all: no key, no API view), which beats say JOINING so peers do not count on it. */
       readonly mode: 'agreed' | 'detached' | 'waiting';
+      /** Groups wait for peers to acknowledge a beat sent at or after this (monotonic ms): say when they do. */
+      readonly awaitingAcksSince: number | null;
       readonly epoch: number;
     }
   | { readonly type: 'tick' }

@@ -59,6 +59,8 @@ import { fromEntries, monotonicMs, type FenceRule, type FromWorker, type Heartbe
 /** The module to start as the worker (its .ts or built .js, whichever is running). */
 export const WIRE_WORKER_URL = import.meta.url;
 
+/** Extra beats in answer to a peer's change go out at most this often. */
+const QUICK_BEAT_MS = 20;
 /** A beat socket that failed is reopened at most this often. */
 const REOPEN_AFTER_MS = 1_000;
 const STATS_EVERY_MS = 1_000;
@@ -102,6 +104,9 @@ class WireWorker {
   #fence: FenceRule | undefined;
   #fenced = false;
   #mode: 'agreed' | 'detached' | 'waiting' = 'waiting';
+  #awaitingAcksSince: number | null = null;
+  #lastQuickBeat = -Infinity;
+  #quickBeatTimer: NodeJS.Timeout | undefined;
   #leaving = false;
   #stopped = false;
   #muted = false;
@@ -185,6 +190,7 @@ class WireWorker {
         this.#fence = message.fence;
         const changedState = message.mode !== this.#mode;
         this.#mode = message.mode;
+        this.#awaitingAcksSince = message.awaitingAcksSince;
         this.#announcer.setOwnership(fromEntries(message.entries));
         this.#evaluateFence(monotonicMs());
         // Peers agree with the view our ownership is elected over: tell them at once.
@@ -314,7 +320,23 @@ class WireWorker {
     if (outcome.changed) {
       this.#evaluateFence(now);
       this.#queueSnapshot();
+      // A peer's view or state changed: answer at once, so it hears our acknowledgement
+      // (and our view) within a round trip rather than at our next beat.
+      this.#quickBeat();
+    } else if (this.#awaitingAcksSince !== null && outcome.accepted === 'fresh') {
+      this.#queueSnapshot();
     }
+  }
+
+  /** An extra beat soon, at most one per QUICK_BEAT_MS: acknowledgements travel fast without a storm. */
+  #quickBeat(): void {
+    if (this.#quickBeatTimer !== undefined || this.#leaving || this.#muted) return;
+    const wait = Math.max(0, this.#lastQuickBeat + QUICK_BEAT_MS - monotonicMs());
+    this.#quickBeatTimer = setTimeout(() => {
+      this.#quickBeatTimer = undefined;
+      this.#lastQuickBeat = monotonicMs();
+      if (!this.#leaving && !this.#muted && !this.#stopped) this.#beat();
+    }, wait);
   }
 
   #reject(reason: string): void {
@@ -366,14 +388,21 @@ class WireWorker {
       peers: names.flatMap((name) => {
         const p = m.peer(name);
         return p
-          ? [{ name, state: p.state, view: [...p.view].sort(), truncated: p.truncated, leaseUntil: p.leaseUntil, macs: p.macs, firstHeard: m.firstHeard(name) ?? now, latestView: [...p.latestView].sort(), latestState: p.latestState }]
+          ? [{ name, state: p.state, view: [...p.view].sort(), truncated: p.truncated, leaseUntil: p.leaseUntil, macs: p.macs, firstHeard: m.firstHeard(name) ?? now, latestView: [...p.latestView].sort(), latestState: p.latestState, ackedAt: p.ackedAt }]
           : [];
       }),
       nextDeadline: m.nextDeadline(now),
     };
     this.#armDeadline(snapshot.nextDeadline, now);
-    // Only what changed goes to the main thread (times aside).
-    const key = JSON.stringify({ ...snapshot, at: 0, nextDeadline: 0, peers: snapshot.peers.map((p) => ({ ...p, leaseUntil: p.leaseUntil !== undefined })) });
+    // Only what changed goes to the main thread (times aside, but for whether a peer has
+    // acknowledged a beat since the main thread started waiting for it).
+    const since = this.#awaitingAcksSince;
+    const key = JSON.stringify({
+      ...snapshot,
+      at: 0,
+      nextDeadline: 0,
+      peers: snapshot.peers.map((p) => ({ ...p, leaseUntil: p.leaseUntil !== undefined, ackedAt: since !== null && p.ackedAt >= since })),
+    });
     if (!always && key === this.#lastSnapshot) return;
     this.#lastSnapshot = key;
     this.#post({ type: 'liveness', snapshot });
@@ -520,6 +549,7 @@ class WireWorker {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#deadlineTimer);
+    clearTimeout(this.#quickBeatTimer);
     this.#flushStats();
     this.#announcer.close();
     for (const link of this.#links.values()) link.socket?.close();

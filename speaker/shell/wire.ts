@@ -42,9 +42,11 @@ export interface Claiming {
   readonly view: readonly string[];
   readonly fence: FenceRule;
   readonly mode: 'agreed' | 'detached' | 'waiting';
+  /** Some groups wait for peers to acknowledge a beat sent at or after this (monotonic ms). */
+  readonly awaitingAcksSince: number | null;
 }
 
-const NOTHING: Claiming = { table: new Map(), view: [], fence: { majority: 1, tieAt: null, leaseUntil: null }, mode: 'waiting' };
+const NOTHING: Claiming = { table: new Map(), view: [], fence: { majority: 1, tieAt: null, leaseUntil: null }, mode: 'waiting', awaitingAcksSince: null };
 
 export class Wire {
   readonly #opts: WireOptions;
@@ -186,7 +188,7 @@ export class Wire {
 
   #sendClaiming(): void {
     const c = this.#claiming;
-    this.#send({ type: 'ownership', entries: toEntries(c.table), view: c.view, fence: c.fence, mode: c.mode, epoch: this.#epoch });
+    this.#send({ type: 'ownership', entries: toEntries(c.table), view: c.view, fence: c.fence, mode: c.mode, awaitingAcksSince: c.awaitingAcksSince, epoch: this.#epoch });
   }
 
   #send(message: ToWorker): void {
