@@ -8,7 +8,7 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
-# python3, make and g++ build the native AF_PACKET addon (binding.gyp) and raw-socket.
+# python3, make and g++ build the native AF_PACKET addon (binding.gyp), the only native dependency.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*

@@ -200,7 +200,9 @@ function convertConfigMap(
 
 /**
  * MetalLB masks a CIDR's host bits silently (Go's net.ParseCIDR); Ballast
- * refuses them, so write the network MetalLB actually used and say so.
+ * refuses them, so write the network MetalLB actually used and say so. A CIDR
+ * that only looks different (leading zeros, upper case, an uncompressed IPv6
+ * address) is the same network, written the canonical way.
  */
 function canonicalAddress(text: string, source: string, note: Note): string {
   const trimmed = text.trim();
@@ -210,8 +212,10 @@ function canonicalAddress(text: string, source: string, note: Note): string {
   const prefix = Number(prefixText);
   if (!ip.ok || prefix > familyBits(ip.value.family)) return trimmed;
   const hostMask = (1n << BigInt(familyBits(ip.value.family) - prefix)) - 1n;
-  const network = `${formatIP(ip.value.family, ip.value.value & ~hostMask)}/${prefix}`;
-  if (network !== trimmed) note('note', source, `"${trimmed}" written as ${network}: MetalLB ignores host bits, Ballast requires the network address`);
+  const networkValue = ip.value.value & ~hostMask;
+  const network = `${formatIP(ip.value.family, networkValue)}/${prefix}`;
+  if (networkValue !== ip.value.value) note('note', source, `"${trimmed}" written as ${network}: MetalLB ignores host bits, Ballast requires the network address`);
+  else if (network !== trimmed) note('note', source, `"${trimmed}" normalised to ${network} (the same network)`);
   return network;
 }
 
