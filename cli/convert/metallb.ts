@@ -5,10 +5,9 @@
 // dropped silently. Pure: text in, text and notes out.
 import { dump, loadAll } from 'js-yaml';
 import { API_VERSION, type IPAddressPool, type L2Advertisement } from '../../shared/api/index.ts';
-import { parseL2Advertisement, parsePool, formatConfigError } from '../../shared/config/index.ts';
+import { advertisesPool, formatConfigError, parseL2Advertisement, parsePool } from '../../shared/config/index.ts';
 import { compileSelector, type LabelSelector } from '../../shared/labels/index.ts';
 import { familyBits, formatIP, parseIP } from '../../shared/net/index.ts';
-import { advertisesPool } from '../../speaker/election/index.ts';
 import { legacyConfigToObjects } from './legacy-config.ts';
 
 export type NoteSeverity =

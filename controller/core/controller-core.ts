@@ -4,7 +4,7 @@
 // this Service get, and what do we tell the user" is answered.
 import type { V1Service } from '@kubernetes/client-node';
 import type { IPAddressPool } from '../../shared/api/index.ts';
-import { formatConfigError, isLoadBalancer, parseServiceRequest, type ServiceRequest } from '../../shared/config/index.ts';
+import { formatConfigError, isLoadBalancer, parseServiceRequest, poolContains, type ServiceRequest } from '../../shared/config/index.ts';
 import type { Labels } from '../../shared/labels/index.ts';
 import { parseIP, type IPAddress } from '../../shared/net/index.ts';
 import { ANNOTATION } from '../../shared/api/index.ts';
@@ -171,7 +171,7 @@ export class ControllerCore {
   }
 
   #inSomePool(ip: IPAddress): boolean {
-    return [...this.#pools.usable, ...this.#pools.conflicts.map((c) => c.pool)].some((p) => p.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last));
+    return [...this.#pools.usable, ...this.#pools.conflicts.map((c) => c.pool)].some((p) => poolContains(p, ip));
   }
 
   #ingressIfChanged(svc: V1Service, held: Assignment): IngressEntry[] | undefined {

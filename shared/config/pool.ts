@@ -2,6 +2,7 @@
 // selectors compiled. The allocator never sees an unchecked string.
 import type { IPAddressPool, ServiceAllocationSpec } from '../api/index.ts';
 import { compileSelector, type LabelSelector, type Selector } from '../labels/index.ts';
+import type { IPAddress } from '../net/index.ts';
 import { err, ok, type Result } from '../result.ts';
 import { parseAddressRange, type AddressRange } from './address-range.ts';
 import type { ConfigError } from './config-error.ts';
@@ -32,6 +33,11 @@ export interface Pool {
   readonly createdAt: number;
   /** metadata.deletionTimestamp is set: keeps its assignments, allocates nothing new. */
   readonly terminating: boolean;
+}
+
+/** The address lies in one of the pool's ranges (avoidBuggyIPs aside: an avoided address is still the pool's). */
+export function poolContains(pool: Pick<Pool, 'ranges'>, ip: IPAddress): boolean {
+  return pool.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last);
 }
 
 export function parsePool(raw: IPAddressPool): Result<Pool, ConfigError[]> {

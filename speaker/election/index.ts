@@ -1,4 +1,3 @@
 export { elect, type ElectionInput } from './elect.ts';
 export { announcementsFor, type Announcement, type Election, type GroupDecision, type NotAnnounced, type NotAnnouncedCode, type ServiceDecision } from './decision.ts';
-export { advertisesPool, type PoolRef } from './advertisements.ts';
 export { RendezvousMemo, rendezvousOrder, rendezvousWinner } from './rendezvous.ts';
