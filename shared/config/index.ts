@@ -8,6 +8,7 @@ export { parseAnnouncedService, serviceKey, type AnnouncedService } from './anno
 export { formatSpan, type AddressRange } from './address-range.ts';
 export { parsePool, poolContains, type Pool, type PoolRange, type ServiceAllocation } from './pool.ts';
 export { formatPoolConflict, resolvePoolConflicts, type PoolConflict } from './conflicts.ts';
+export { RESERVED_RANGES, reservedMessage, reservedOverlaps, type ReservedRange } from './reserved-ranges.ts';
 export {
   isLoadBalancer,
   parseServiceRequest,
