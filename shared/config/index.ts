@@ -2,7 +2,7 @@ export { formatConfigError, type ConfigError } from './config-error.ts';
 export { parseL2Advertisement, type L2AdvertisementConfig, type InterfaceSet } from './l2advertisement.ts';
 export { advertisesFromNode, advertisesPool, advertisesService, unionInterfaces, type PoolRef } from './advertisements.ts';
 export { validateL2Advertisement, validatePool, type Verdict } from './validate.ts';
-export { parseNode, type NodeInfo } from './node.ts';
+export { formatNodeAddress, nodeAddresses, parseNode, type NodeAddress, type NodeInfo } from './node.ts';
 export { nodesWithReadyEndpoints } from './endpoints.ts';
 export { parseAnnouncedService, serviceKey, type AnnouncedService } from './announced-service.ts';
 export { formatSpan, type AddressRange } from './address-range.ts';
