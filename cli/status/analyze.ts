@@ -220,6 +220,7 @@ function poolProblems(
     const ready = condition('Ready');
     if (ready?.status === 'False' && condition('Conflict')?.status !== 'True') add('error', object, `not ready: ${ready.reason}: ${ready.message}`);
 
+    if (condition('NodeConflict')?.status === 'True') add('warning', object, `holds a node's address: ${condition('NodeConflict')!.message}`);
     if (condition('Exhausted')?.status === 'True') add('warning', object, `exhausted: ${condition('Exhausted')!.message}`);
     else if (!hasStatus && !report.terminating) {
       for (const u of report.usage) if (u.available === 0n) add('warning', object, `exhausted: every ${u.family} address is in use`);
