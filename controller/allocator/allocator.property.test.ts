@@ -134,7 +134,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.nat(SERVICES.length - 1).map((service) => ({ kind: 'release' as const, service })) },
   { weight: 1, arbitrary: fc.array(poolSpecArb, { minLength: 0, maxLength: 3 }).map((pools) => ({ kind: 'setPools' as const, pools })) },
   { weight: 1, arbitrary: fc.shuffledSubarray([0, 1, 2, 3, 4, 5], { minLength: 6 }).map((order) => ({ kind: 'restart' as const, order })) },
-  { weight: 1, arbitrary: fc.uniqueArray(fc.nat(31), { maxLength: 4 }).map((addresses) => ({ kind: 'setNodes' as const, addresses })) },
+  { weight: 1, arbitrary: fc.uniqueArray(fc.nat(31), { maxLength: 2 }).map((addresses) => ({ kind: 'setNodes' as const, addresses })) },
 );
 
 /** Index 0–15: V4, 16–31: V6. */
@@ -344,11 +344,11 @@ describe('Allocator against a reference model', () => {
         restart(model, specs, [5, 3, 1, 0, 2, 4], nodes);
       }),
       // FC_SEED / FC_PATH replay a counterexample fast-check printed.
-      { numRuns: 250, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH, endOnFailure: true } : {}) },
+      { numRuns: 300, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH, endOnFailure: true } : {}) },
     );
     // The generators reach every interesting path, not only the easy ones.
     for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(what === 'droppedOnEdit' ? 0 : 20);
-  });
+  }, 60_000); // CPU-bound (≈4 s alone); the machine is shared, so no tight deadline
 
   it('growing a pool moves nobody; shrinking it moves exactly the Services outside', () => {
     fc.assert(
