@@ -12,6 +12,7 @@ import {
   parseL2Advertisement,
   parseNode,
   parsePool,
+  poolContains,
   resolvePoolConflicts,
   serviceKey,
   type AnnouncedService,
@@ -19,10 +20,11 @@ import {
   type L2AdvertisementConfig,
   type NodeInfo,
   type Pool,
+  type PoolRef,
 } from '../../shared/config/index.ts';
 import type { Labels } from '../../shared/labels/index.ts';
 import type { IPAddress } from '../../shared/net/index.ts';
-import type { ElectionInput, PoolRef } from '../election/index.ts';
+import type { ElectionInput } from '../election/index.ts';
 
 /** The trimmed objects, per kind: what a state file holds. */
 export interface ModelSnapshot {
@@ -336,11 +338,7 @@ class PoolLookup {
   }
 
   poolOf(ip: IPAddress): PoolRef | undefined {
-    for (const { pool, labels } of this.#ordered) {
-      for (const range of pool.ranges) {
-        if (range.family === ip.family && range.first <= ip.value && ip.value <= range.last) return { name: pool.name, labels };
-      }
-    }
+    for (const { pool, labels } of this.#ordered) if (poolContains(pool, ip)) return { name: pool.name, labels };
     return undefined;
   }
 }
