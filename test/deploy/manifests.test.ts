@@ -115,7 +115,10 @@ describe('deploy/ (kustomize)', () => {
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
     expect(pod.tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
     expect(c.env.find((e: { name: string }) => e.name === 'NODE_NAME').valueFrom.fieldRef.fieldPath).toBe('spec.nodeName');
-    expect(c.ports).toEqual([{ name: 'metrics', containerPort: 7473, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([
+      { name: 'metrics', containerPort: 7473, protocol: 'TCP' },
+      { name: 'heartbeat', containerPort: 7947, protocol: 'UDP' },
+    ]);
     expect(flagValue(c.args, 'metrics-bind-address')).toBe(':7473');
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
