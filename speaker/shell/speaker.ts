@@ -114,8 +114,8 @@ export class Speaker {
   #settleTimer: NodeJS.Timeout | undefined;
   #detachedWarning: NodeJS.Timeout | undefined;
   #handoffTimer: NodeJS.Timeout | undefined;
-  /** Who owned each group (key IP) in the last election under an agreement. */
-  #lastAgreed: { owners: ReadonlyMap<string, string | undefined> } | undefined;
+  /** The last owner other than us of each group (key IP), in our elections under an agreement. */
+  #lastOtherOwner = new Map<string, string>();
   /** Groups (key IP) agreed ours but not claimed yet, and since when (monotonic ms). */
   #agreedSince = new Map<string, number>();
   #rescanTimer: NodeJS.Timeout | undefined;
@@ -365,11 +365,16 @@ export class Speaker {
       this.#agreedSince = agreedSince;
       if (waiting.size > 0) this.#log.debug({ waiting: Object.fromEntries(waiting) }, 'groups waiting');
       this.#agreedUntil = now;
-      this.#lastAgreed = { owners: new Map(election.groups.map((g) => [g.key.text, g.owner])) };
+      // Who else owned each group, as of our latest agreed election that gave it to someone else.
+      const lastOther = new Map<string, string>();
+      for (const g of election.groups) {
+        const other = g.owner !== undefined && g.owner !== node ? g.owner : this.#lastOtherOwner.get(g.key.text);
+        if (other !== undefined) lastOther.set(g.key.text, other);
+      }
+      this.#lastOtherOwner = lastOther;
     } else {
       // Our agreed claims stopped now (the worker's fence may have stopped them a little earlier).
       if (this.#mode === 'agreed') this.#agreedUntil = now;
-      this.#lastAgreed = undefined;
       this.#agreedSince = new Map();
       mode = 'detached';
       why = q.verdict.why === 'tie' ? `half of ${q.verdict.cluster} vouch, and the tie-break Lease is not ours` : `${q.verdict.vouched} of ${q.verdict.cluster} vouch`;
@@ -439,8 +444,8 @@ export class Speaker {
 
   /**
    * Whether a group agreed ours may be claimed now (undefined), or why it waits.
-   * One we answer already stays ours. One whose owner in our last agreed
-   * election has left our view failed over: that owner stopped answering before
+   * One we answer already stays ours. One whose last other owner in our agreed
+   * elections has left our view failed over: that owner stopped answering before
    * any of us could drop it (the fence), so we take it at once. Any other comes
    * to us because we (re)joined or a speaker above it left only our view, and
    * a speaker ranked below us may still answer it, on older views of speakers
@@ -454,8 +459,8 @@ export class Speaker {
     const key = group.key.text;
     const table = this.#wire.claiming.table;
     if (this.#wire.claiming.mode === 'agreed' && [...group.ips].every((ip) => table.get(ip.text)?.mode === 'agreed')) return undefined;
-    const before = this.#lastAgreed?.owners.get(key);
-    if (before !== undefined && before !== this.#opts.node && !q.view.has(before)) return undefined;
+    const before = this.#lastOtherOwner.get(key);
+    if (before !== undefined && !q.view.has(before)) return undefined;
     const since = this.#agreedSince.get(key) ?? now;
     const self = this.#opts.node;
     const selfHash = nameHash(self);

@@ -484,7 +484,11 @@ class WireWorker {
   }
 
   #beat(): void {
-    this.#sendBeat(this.#state(monotonicMs()));
+    // Carrier first: a link back from isolation must relisten before any beat (an extra one
+    // between rounds included) could say we are active.
+    const now = monotonicMs();
+    this.#watchCarrier(now);
+    this.#sendBeat(this.#state(now));
   }
 
   /** LEAVING beats, a few in a row: one lost frame must not cost peers a full window. */
@@ -521,7 +525,9 @@ class WireWorker {
       frame.set(payload, ETHERNET_HEADER_LENGTH);
       if (socket.send(frame).ok) this.#stats.sent++;
     }
-    if (this.#udp !== null) {
+    // Over UDP too, but only while an announce interface has carrier: a beat routed out another way proves nothing.
+    const linked = [...this.#links.values()].some((l) => l.socket !== null && l.carrier !== false);
+    if (this.#udp !== null && linked) {
       for (const target of this.#targets) for (const address of target.addresses) if (this.#udp.sendTo(payload, address, this.#data.port).ok) this.#stats.sent++;
     }
   }

@@ -48,6 +48,10 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
       plan: async () => ({ inject: () => faults.isolateNodesExceptNeighbourDiscovery(), heal: () => faults.clear() }),
     },
     {
+      name: 'heartbeat frames (EtherType 0x88B5) dropped between nodes',
+      plan: async () => ({ inject: () => faults.dropEtherTypeBetweenNodes(0x88b5), heal: () => faults.clear() }),
+    },
+    {
       name: "one node's egress to its peers dropped",
       plan: async () => {
         const owner = await ownerOf(cluster, vip);

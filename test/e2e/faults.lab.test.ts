@@ -46,6 +46,7 @@ describe('faults, as a client on the LAN sees them', () => {
   // The names are fixed here so that vitest lists them before the cluster exists.
   const names = [
     'all node-to-node traffic dropped except ARP/NDP',
+    'heartbeat frames (EtherType 0x88B5) dropped between nodes',
     "one node's egress to its peers dropped",
     'the wire worker crashed',
     'a speaker restarted mid-takeover',

@@ -44,7 +44,7 @@ byte heardAge[N * N]; /* rounds since j received any beat of i's current incarna
 bit  seenInc[N * N];  /* the incarnation of i that j tracks */
 
 byte view[N];         /* the view i's claims were elected over (beats carry it) */
-byte prevView[N];     /* the view of the round before */
+byte lastOther[N];    /* the last owner of the group other than i, in an election i made under an agreement (NONE: none yet) */
 byte mode[N];
 byte detachedFor[N];  /* rounds since i stopped claiming under an agreement */
 byte agreedFor[N];    /* rounds the agreement on the group has held (for a group not claimed yet) */
@@ -108,7 +108,6 @@ inline decide(i) {
   if
   :: !alive[i] -> claims[i] = false; mode[i] = WAITING
   :: else ->
-     prevView[i] = view[i];
      members = (1 << i); vouched = 1;
      k = 0;
      do
@@ -131,6 +130,10 @@ inline decide(i) {
         /* agreed: own the group in our view and in the view of every member and every supporter */
         mode[i] = AGREED; view[i] = members; detachedFor[i] = 0; probing[i] = false;
         owner(members, o);
+        if
+        :: o != i && o != NONE -> lastOther[i] = o
+        :: else -> skip
+        fi;
         agree = (o == i);
         k = 0;
         do
@@ -145,9 +148,9 @@ inline decide(i) {
         :: else -> break
         od;
         /*
-         * A group not yet claimed: when its owner in our previous view left our
-         * view, it failed over (it fenced itself before any of us dropped it) and
-         * we claim at once. Otherwise it comes to us because we (re)joined, and a
+         * A group not yet claimed: when its last other owner in our agreed
+         * elections left our view, it failed over (it fenced itself before any of
+         * us dropped it) and we claim at once. Otherwise it comes to us because we (re)joined, and a
          * node ranked below us may still hold it, on older views of supporters we
          * share: we claim once each such node we hear has acknowledged a beat we
          * sent after this agreement began, with us in its view (it let go), and
@@ -156,8 +159,7 @@ inline decide(i) {
          */
         if
         :: agree && !claims[i] ->
-           owner(prevView[i], o2);
-           failover = (o2 != NONE && o2 != i && !((members >> o2) & 1));
+           failover = (lastOther[i] != NONE && !((members >> lastOther[i]) & 1));
            released = true;
            k = 0;
            do
@@ -272,7 +274,7 @@ init {
     od;
     i = 0;
     do
-    :: i < N -> alive[i] = true; view[i] = 7; prevView[i] = 7; mode[i] = AGREED; detachedFor[i] = SETTLE; i++
+    :: i < N -> alive[i] = true; view[i] = 7; lastOther[i] = (i == 1 -> NONE : 1); mode[i] = AGREED; detachedFor[i] = SETTLE; i++
     :: else -> break
     od;
     claims[1] = true;
@@ -290,7 +292,7 @@ init {
           :: j = 0; do :: j < N -> break :: j < N - 1 -> j++ od;                                    /* crash or restart one speaker */
              if
              :: alive[j] -> alive[j] = false; claims[j] = false
-             :: !alive[j] -> alive[j] = true; inc[j] = 1 - inc[j]; listen[j] = W; view[j] = (1 << j); mode[j] = WAITING;
+             :: !alive[j] -> alive[j] = true; inc[j] = 1 - inc[j]; listen[j] = W; view[j] = (1 << j); mode[j] = WAITING; lastOther[j] = NONE;
                 i = 0; do :: i < N -> fresh[P(j, i)] = W; hearsMe[P(j, i)] = false; inViewMe[P(j, i)] = false; heardAge[P(j, i)] = W; i++ :: else -> break od
              fi
           :: skip   /* a round without a new fault */
@@ -299,7 +301,7 @@ init {
           /* from now on every link passes beats and every speaker runs */
           healed = true;
           i = 0; do :: i < N * N -> linkUp[i] = true; i++ :: else -> break od;
-          i = 0; do :: i < N -> if :: !alive[i] -> alive[i] = true; inc[i] = 1 - inc[i]; listen[i] = W; view[i] = (1 << i); mode[i] = WAITING :: else -> skip fi; i++ :: else -> break od
+          i = 0; do :: i < N -> if :: !alive[i] -> alive[i] = true; inc[i] = 1 - inc[i]; listen[i] = W; view[i] = (1 << i); mode[i] = WAITING; lastOther[i] = NONE :: else -> skip fi; i++ :: else -> break od
        fi;
        /* beats */
        i = 0;
