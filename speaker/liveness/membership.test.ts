@@ -38,6 +38,34 @@ describe('Membership', () => {
     expect(m.listeningUntil).toBe(1_350);
   });
 
+  it('keeps a peer that withdrew after our support as a member until the beat of its we acknowledged is a window old', () => {
+    const m = fresh();
+    m.sent(1, 1_000);
+    m.receive(beatFrom('peer', 1, { peers: [ackOfSelf(1)] }), 1_050);
+    // Our beat supports it (we hear it, it is in our view): it may count on that until 1050 + 350.
+    m.sent(2, 1_060);
+    expect(m.peerEntries(1_060, new Set(['peer']))).toEqual([{ hash: nameHash('peer'), sequence: 1, hears: true, inView: true }]);
+    // Its next beat, crossing ours, says it no longer hears us.
+    m.receive(beatFrom('peer', 2, { peers: [ackOfSelf(1, { hears: false, inView: false })] }), 1_070);
+    expect(m.mutual(1_070).has('peer')).toBe(false);
+    expect(m.members(1_070).has('peer')).toBe(true);
+    expect(m.members(1_399).has('peer')).toBe(true);
+    expect(m.members(1_400).has('peer')).toBe(false);
+    // Its support for us lapses first (acknowledged beat sent at 1000), then its membership.
+    expect(m.nextDeadline(1_070)).toBe(1_320);
+    expect(m.nextDeadline(1_320)).toBe(1_400);
+  });
+
+  it('does not keep a peer that withdrew when we never supported it', () => {
+    const m = fresh();
+    m.sent(1, 1_000);
+    m.receive(beatFrom('peer', 1, { peers: [ackOfSelf(1)] }), 1_050);
+    // Our beats so far left it out of our view.
+    m.peerEntries(1_060, new Set());
+    m.receive(beatFrom('peer', 2, { peers: [ackOfSelf(1, { hears: false, inView: false })] }), 1_070);
+    expect(m.members(1_070).has('peer')).toBe(false);
+  });
+
   it('counts a beat as hearing the peer only when it acknowledges a beat of ours from the last window', () => {
     const m = fresh();
     // Nothing of ours acknowledged: remembered (so we acknowledge it), not heard.
@@ -109,6 +137,10 @@ describe('Membership', () => {
     expect(m.receive(restarted, 30)).toEqual({ accepted: 'fresh', changed: true });
     expect(m.peer('peer')?.state).toBe('joining');
     expect(names(m.members(30))).toEqual([]);
+    // Joining, it claims nothing: its view leaves itself out (peers' agreement must not wait on it).
+    expect([...m.peer('peer')!.view]).toEqual([nameHash('self')]);
+    m.receive(beatFrom('peer', 4, { incarnation: 'cccccccccccccccc', state: 'active', peers: [ackOfSelf(1)] }), 40);
+    expect([...m.peer('peer')!.view].sort()).toEqual([nameHash('peer'), nameHash('self')].sort());
   });
 
   it('knows its own beats and another speaker using its name', () => {

@@ -98,6 +98,8 @@ interface PeerRecord {
   inViewMe: boolean;
   /** When we sent the beat of ours its last fresh beat acknowledged. */
   ackedAt: number;
+  /** Our last beat that supported it (heard it, had it in our view) acknowledged its beat received then: it may count on that support until a window after. */
+  supportedFreshAt: number;
   macs: readonly string[];
   view: ReadonlySet<string>;
   truncated: boolean;
@@ -227,7 +229,9 @@ export class Membership {
     for (const p of this.#peers.values()) {
       if (p.lastHeard + p.windowMs <= now) continue;
       const hears = this.#hears(p, now);
-      entries.push({ hash: nameHash(p.name), sequence: hears ? p.freshSequence : p.sequence, hears, inView: view.has(p.name) });
+      const inView = view.has(p.name);
+      if (hears && inView) p.supportedFreshAt = p.lastFresh;
+      entries.push({ hash: nameHash(p.name), sequence: hears ? p.freshSequence : p.sequence, hears, inView });
     }
     return entries;
   }
@@ -253,10 +257,17 @@ export class Membership {
     return names;
   }
 
-  /** Mutual peers that may own IPs: not listening, not leaving. */
+  /**
+   * Peers that may own IPs (not listening, not leaving): mutual ones, and
+   * any that may still count on our support. A peer that says it stopped
+   * hearing us may have had that support renewed by a beat of ours that
+   * crossed its word; it counts on it until the beat of its we acknowledged
+   * is a window old, so it leaves our view (and its IPs fail over) only then,
+   * as it would have had we stopped hearing it (found by the model).
+   */
   members(now: number): Set<string> {
     const names = new Set<string>();
-    for (const p of this.#peers.values()) if (this.#mutual(p, now) && (p.state === 'active' || p.state === 'detached')) names.add(p.name);
+    for (const p of this.#peers.values()) if (this.#member(p, now)) names.add(p.name);
     return names;
   }
 
@@ -281,6 +292,7 @@ export class Membership {
       consider(p.lastHeard + p.windowMs);
       consider(p.lastFresh + p.windowMs);
       consider(p.ackedAt + this.#windowMs - this.#marginMs);
+      consider(p.supportedFreshAt + p.windowMs);
       consider(p.leaseUntil);
     }
     return next;
@@ -299,6 +311,10 @@ export class Membership {
     return this.#hears(p, now) && p.hearsMe;
   }
 
+  #member(p: PeerRecord, now: number): boolean {
+    return (p.state === 'active' || p.state === 'detached') && (this.#mutual(p, now) || p.supportedFreshAt + p.windowMs > now);
+  }
+
   #supports(p: PeerRecord, now: number): boolean {
     return this.#mutual(p, now) && p.inViewMe && p.state !== 'leaving' && p.ackedAt + this.#windowMs - this.#marginMs > now;
   }
@@ -311,6 +327,7 @@ export class Membership {
       this.#hears(p, now),
       this.#mutual(p, now),
       this.#supports(p, now),
+      this.#member(p, now),
       p.truncated,
       p.leaseUntil !== undefined,
       [...p.view].sort().join(','),
@@ -332,6 +349,7 @@ export class Membership {
       hearsMe: false,
       inViewMe: false,
       ackedAt: -Infinity,
+      supportedFreshAt: -Infinity,
       macs: beat.macs,
       view: new Set(),
       truncated: beat.truncated,
@@ -342,7 +360,13 @@ export class Membership {
   }
 }
 
-/** The name hashes a beat's sender has in its view, itself included. */
+/**
+ * The name hashes a beat's sender has in its view, itself included unless it
+ * is joining: a joining speaker claims nothing (it listens, or has no API view
+ * or key yet, maybe for long), and a peer's agreement reads its view, so it
+ * must not give that speaker anything.
+ */
 function viewOf(beat: Heartbeat): ReadonlySet<string> {
-  return new Set([nameHash(beat.node), ...beat.peers.filter((p) => p.inView).map((p) => p.hash)]);
+  const peers = beat.peers.filter((p) => p.inView).map((p) => p.hash);
+  return new Set(beat.state === 'joining' ? peers : [nameHash(beat.node), ...peers]);
 }

@@ -31,6 +31,7 @@ bool linkUp[N * N];   /* beats pass from i to j (index P(i, j)) */
 bool alive[N];
 bit  inc[N];          /* incarnation; a restart flips it */
 byte listen[N];       /* rounds of listening left after a (re)start */
+byte stuck = NONE;    /* a speaker that came back without an API view (or key) and waits for good */
 
 /* What observer j knows of peer i. */
 byte fresh[N * N];    /* rounds since j's last fresh beat from i (W: dropped) */
@@ -42,6 +43,7 @@ byte peerView[N * N]; /* bitmask, from i's last fresh beat */
 byte latestView[N * N];  /* bitmask, from i's last beat, fresh or not */
 byte heardAge[N * N]; /* rounds since j received any beat of i's current incarnation */
 bit  seenInc[N * N];  /* the incarnation of i that j tracks */
+byte supportAge[N * N]; /* j's last beat that supported i (hears it, has it in its view): the age of the beat of i's it acknowledged */
 
 byte view[N];         /* the view i's claims were elected over (beats carry it) */
 byte lastOther[N];    /* the last owner of the group other than i, in an election i made under an agreement (NONE: none yet) */
@@ -82,12 +84,21 @@ inline deliver(i, j) {
   fi;
   heardAge[P(j, i)] = 0;
   latestView[P(j, i)] = view[i];
-  /* Fresh: i acknowledges a beat of j's current incarnation sent within the window. */
+  /*
+   * Fresh: i acknowledges a beat of j's current incarnation sent within the
+   * window. i acknowledges every beat it heard, fresh or not: that is how two
+   * speakers that heard nothing of each other start. While i hears j fresh
+   * it acknowledges j's last fresh beat and says it hears j (hearsMe); else
+   * the last beat it heard, and that it does not.
+   */
   if
-  :: (seenInc[P(i, j)] == inc[j] && fresh[P(i, j)] < W) ->
+  :: (seenInc[P(i, j)] == inc[j] && heardAge[P(i, j)] < W) ->
      fresh[P(j, i)] = 0;
-     ack[P(j, i)] = fresh[P(i, j)];
-     hearsMe[P(j, i)] = true;
+     if
+     :: fresh[P(i, j)] < W -> ack[P(j, i)] = fresh[P(i, j)]; hearsMe[P(j, i)] = true
+     :: else -> ack[P(j, i)] = heardAge[P(i, j)]; hearsMe[P(j, i)] = false
+     fi;
+     if :: hearsMe[P(j, i)] && ((view[i] >> j) & 1) -> supportAge[P(i, j)] = fresh[P(i, j)] :: else -> skip fi;
      inViewMe[P(j, i)] = ((view[i] >> j) & 1);
      peerJoining[P(j, i)] = (listen[i] > 0 || mode[i] == WAITING);
      peerView[P(j, i)] = view[i]
@@ -98,7 +109,14 @@ inline deliver(i, j) {
   fi
 }
 
-#define isMember(j, i) (fresh[P(j, i)] < W && hearsMe[P(j, i)] && !peerJoining[P(j, i)])
+/*
+ * A member: heard fresh and hearing us, or possibly still counting on the
+ * support we last gave it. A peer that says it stopped hearing us may have had
+ * our support renewed by a beat that crossed its word; it counts on that
+ * support until the beat of its that we acknowledged is W - M old, so it
+ * stays a member until that beat is W old (as it would have by expiry).
+ */
+#define isMember(j, i) (!peerJoining[P(j, i)] && ((fresh[P(j, i)] < W && hearsMe[P(j, i)]) || supportAge[P(j, i)] < W))
 #define supports(j, i) (fresh[P(j, i)] < W && hearsMe[P(j, i)] && inViewMe[P(j, i)] && ack[P(j, i)] < W - M)
 
 byte k, o, o2, v, members, vouched, cnt;
@@ -124,9 +142,10 @@ inline decide(i) {
      :: else -> break
      od;
      if
-     :: listen[i] > 0 ->
-        mode[i] = WAITING; claims[i] = false; probing[i] = false; view[i] = members; agreedFor[i] = 0
-     :: listen[i] == 0 && vouched * 2 > N ->
+     :: listen[i] > 0 || stuck == i ->
+        /* waiting claims nothing, so its view leaves itself out: peers' agreement must not wait for it */
+        mode[i] = WAITING; claims[i] = false; probing[i] = false; view[i] = members & ~(1 << i); agreedFor[i] = 0
+     :: listen[i] == 0 && stuck != i && vouched * 2 > N ->
         /* agreed: own the group in our view and in the view of every member and every supporter */
         mode[i] = AGREED; view[i] = members; detachedFor[i] = 0; probing[i] = false;
         owner(members, o);
@@ -165,7 +184,7 @@ inline decide(i) {
            do
            :: k < N ->
               if
-              :: k != i && RANK(k) > RANK(i) && (isMember(i, k) || supports(i, k)) && !(((peerView[P(i, k)] >> i) & 1) && ack[P(i, k)] <= agreedFor[i]) -> released = false
+              :: k != i && RANK(k) > RANK(i) && (isMember(i, k) || supports(i, k)) && !(((peerView[P(i, k)] >> i) & 1) && ack[P(i, k)] < agreedFor[i]) -> released = false
               :: k != i && RANK(k) > RANK(i) && !(isMember(i, k) || supports(i, k)) && agreedFor[i] < W -> released = false
               :: else -> skip
               fi;
@@ -179,7 +198,7 @@ inline decide(i) {
         :: agree && claims[i] -> skip
         :: !agree -> claims[i] = false; agreedFor[i] = 0
         fi
-     :: listen[i] == 0 && vouched * 2 <= N ->
+     :: listen[i] == 0 && stuck != i && vouched * 2 <= N ->
         if
         :: mode[i] == AGREED -> detachedFor[i] = 0; claims[i] = false
         :: else -> skip
@@ -249,6 +268,7 @@ inline age() {
      if :: fresh[k] < W -> fresh[k]++ :: else -> skip fi;
      if :: ack[k] < W -> ack[k]++ :: else -> skip fi;
      if :: heardAge[k] < W -> heardAge[k]++ :: else -> skip fi;
+     if :: supportAge[k] < W -> supportAge[k]++ :: else -> skip fi;
      k++
   :: else -> break
   od;
@@ -292,8 +312,9 @@ init {
           :: j = 0; do :: j < N -> break :: j < N - 1 -> j++ od;                                    /* crash or restart one speaker */
              if
              :: alive[j] -> alive[j] = false; claims[j] = false
-             :: !alive[j] -> alive[j] = true; inc[j] = 1 - inc[j]; listen[j] = W; view[j] = (1 << j); mode[j] = WAITING; lastOther[j] = NONE;
-                i = 0; do :: i < N -> fresh[P(j, i)] = W; hearsMe[P(j, i)] = false; inViewMe[P(j, i)] = false; heardAge[P(j, i)] = W; i++ :: else -> break od
+             :: !alive[j] -> alive[j] = true; inc[j] = 1 - inc[j]; listen[j] = W; view[j] = 0; mode[j] = WAITING; lastOther[j] = NONE;
+                if :: stuck == NONE -> stuck = j :: skip fi;
+                i = 0; do :: i < N -> fresh[P(j, i)] = W; hearsMe[P(j, i)] = false; inViewMe[P(j, i)] = false; heardAge[P(j, i)] = W; supportAge[P(j, i)] = W; i++ :: else -> break od
              fi
           :: skip   /* a round without a new fault */
           fi
@@ -301,7 +322,18 @@ init {
           /* from now on every link passes beats and every speaker runs */
           healed = true;
           i = 0; do :: i < N * N -> linkUp[i] = true; i++ :: else -> break od;
-          i = 0; do :: i < N -> if :: !alive[i] -> alive[i] = true; inc[i] = 1 - inc[i]; listen[i] = W; view[i] = (1 << i); mode[i] = WAITING; lastOther[i] = NONE :: else -> skip fi; i++ :: else -> break od
+          j = 0;
+          do
+          :: j < N ->
+             if
+             :: !alive[j] ->
+                alive[j] = true; inc[j] = 1 - inc[j]; listen[j] = W; view[j] = 0; mode[j] = WAITING; lastOther[j] = NONE;
+                i = 0; do :: i < N -> fresh[P(j, i)] = W; hearsMe[P(j, i)] = false; inViewMe[P(j, i)] = false; heardAge[P(j, i)] = W; supportAge[P(j, i)] = W; i++ :: else -> break od
+             :: else -> skip
+             fi;
+             j++
+          :: else -> break
+          od
        fi;
        /* beats */
        i = 0;
