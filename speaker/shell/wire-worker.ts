@@ -401,6 +401,8 @@ class WireWorker {
       ...snapshot,
       at: 0,
       nextDeadline: 0,
+      // A new wait starts a new question: the same answer to it is news.
+      awaiting: since,
       peers: snapshot.peers.map((p) => ({ ...p, leaseUntil: p.leaseUntil !== undefined, ackedAt: since !== null && p.ackedAt >= since })),
     });
     if (!always && key === this.#lastSnapshot) return;

@@ -39,6 +39,8 @@ const wire = new Wire({
 });
 wire.setKeys([new Uint8Array(Buffer.from(keyHex, 'hex'))]);
 wire.setInterfaces([iface], []);
+// Claiming nothing, but as a speaker that may (a waiting one beats JOINING, and peers do not count it as a member).
+wire.setClaiming({ table: new Map(), view: [], fence: { majority: 1, tieAt: null, leaseUntil: null }, mode: 'agreed', awaitingAcksSince: null });
 wire.start();
 process.on('SIGUSR2', () => {
   process.stdout.write(`${JSON.stringify({ at: Date.now(), blocking: Number(blockText) })}\n`);
