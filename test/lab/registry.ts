@@ -3,7 +3,7 @@
 // sweeps entries whose owner process is gone, so a run after a crash or
 // SIGKILL starts clean. Entries of live owners (another lab running in
 // parallel) are left alone.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runQuiet } from './exec.ts';
 
@@ -73,7 +73,10 @@ export class LabRegistry {
   }
 
   private save(): void {
-    writeFileSync(this.file, JSON.stringify(this.entry));
+    // Atomically: a sweep in another run must never read a half-written entry.
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.entry));
+    renameSync(tmp, this.file);
   }
 }
 
@@ -89,7 +92,12 @@ export async function sweepStaleLabs(): Promise<string[]> {
       try {
         entry = JSON.parse(readFileSync(file, 'utf8')) as Entry;
       } catch {
-        rmSync(file, { force: true });
+        // Unreadable: written by an older run without the atomic rename, or gone meanwhile. Leave young ones.
+        try {
+          if (Date.now() - statSync(file).mtimeMs > 60_000) rmSync(file, { force: true });
+        } catch {
+          // gone
+        }
         continue;
       }
       if (isAlive(entry.owner)) {
