@@ -207,7 +207,13 @@ class Bench {
     };
     try {
       await measure('idle (1 IP)', 1);
-      for (const n of c.lan.nodes) if (n.name !== owner.name) await c.speakers.get(n.name)!.stop();
+      // The others go, Pods and all (as when their nodes are drained): with their Pods still Ready
+      // a lone speaker would be a minority and answer only its own share.
+      for (const n of c.lan.nodes) {
+        if (n.name === owner.name) continue;
+        await c.speakers.get(n.name)!.stop();
+        await c.core.deleteNamespacedPod({ namespace: c.namespace, name: `ballast-speaker-${n.name}`, gracePeriodSeconds: 0 });
+      }
       await this.#manyServices(1_000);
       await measure('announcing 1 001 IPs', 1_001);
       if (built === undefined) rows.push({ name: 'speaker RSS, built JS', value: Number.NaN, unit: 'MiB', note: 'scripts/build-js.ts is not on this branch yet' });
