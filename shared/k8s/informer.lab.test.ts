@@ -174,7 +174,7 @@ describe('informer while the API server goes away and comes back', () => {
     const lines: string[] = [];
     const logger = createLogger({ component: 'test', level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
     // A fixed 3 s restart delay, so the changes below land while the watch is still broken.
-    const inf = createInformer(access, configMaps, { namespace: ns, backoff: { initialMs: 3_000, maxMs: 3_000, jitter: 0 }, logger, ...seen.handlers });
+    const inf = createInformer(access, configMaps, { namespace: ns, backoff: { initialMs: 3_000, maxMs: 3_000, random: () => 1 }, logger, ...seen.handlers });
     stops.push(() => inf.stop());
     inf.start();
     await inf.synced;

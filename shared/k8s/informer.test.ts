@@ -83,7 +83,7 @@ function recording(api: ScriptedApi, opts: InformerOptions<Obj> = {}) {
   const informer = createInformer(api, things, {
     namespace: 'ns',
     labelSelector: 'app=x',
-    backoff: { initialMs: 1, maxMs: 1, jitter: 0 },
+    backoff: { initialMs: 1, maxMs: 1, random: () => 1 },
     onAdd: (o) => seen.push(`add ${o.metadata.name}@${o.metadata.resourceVersion}`),
     onUpdate: (o, old) => seen.push(`update ${o.metadata.name}@${old.metadata.resourceVersion}→${o.metadata.resourceVersion}`),
     onDelete: (o) => seen.push(`delete ${o.metadata.name}@${o.metadata.resourceVersion}`),
@@ -158,7 +158,7 @@ describe('informer (scripted API)', () => {
     api.answerList(listed('10', obj('a', '5')));
     const lines: string[] = [];
     const logger = createLogger({ component: 'test', level: 'info', destination: { write: (s: string) => void lines.push(s) } });
-    const { informer } = recording(api, { logger, backoff: { initialMs: 50, maxMs: 50, jitter: 0 } });
+    const { informer } = recording(api, { logger, backoff: { initialMs: 50, maxMs: 50, random: () => 1 } });
     informer.start();
     const w = await api.nextWatch(1);
     w.open();
@@ -193,7 +193,7 @@ describe('informer (scripted API)', () => {
   it('a 410 right after a list waits a backoff before listing again, instead of listing in a loop', async () => {
     const api = new ScriptedApi();
     api.answerList(listed('10'), listed('11'), listed('12'));
-    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, random: () => 1 } });
     informer.start();
     (await api.nextWatch(1)).end(err(gone)); // after a list that had time to be watched: list again at once
     (await api.nextWatch(2)).end(err(gone)); // again, right after that list: now wait
@@ -205,7 +205,7 @@ describe('informer (scripted API)', () => {
   it('a watch that ends at once without an event is a failure with a backoff, not a reason to reconnect in a loop', async () => {
     const api = new ScriptedApi();
     api.answerList(listed('10'));
-    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, random: () => 1 } });
     informer.start();
     const w = await api.nextWatch(1);
     w.open();
@@ -258,5 +258,129 @@ describe('informer (scripted API)', () => {
     const never = createInformer(new ScriptedApi(), things);
     await never.stop();
     await expect(never.synced).rejects.toThrow(/stopped before it synced/);
+  });
+});
+
+const tooLarge: ApiError = {
+  code: 504,
+  reason: 'Timeout',
+  message: 'Too large resource version: 90, current: 40',
+  causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+};
+
+describe('informer: which list, and when (client-go’s rules)', () => {
+  it('the first list may come from the API server’s watch cache (resourceVersion "0"), paged as usual', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')));
+    const { informer } = recording(api);
+    informer.start();
+    await api.nextWatch(1);
+    expect(api.lists[0]!.query).toMatchObject({ resourceVersion: '0', limit: 500 });
+    expect(api.lists[0]!.query?.resourceVersionMatch).toBeUndefined();
+    await informer.stop();
+  });
+
+  it('after a 410 it lists "not older than" the last version seen, in one page (never back in time)', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')), listed('30', obj('a', '25')));
+    const { informer } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.send('MODIFIED', obj('a', '20'));
+    w.end(err(gone));
+    await api.nextWatch(2);
+    expect(api.lists[1]!.query).toMatchObject({ resourceVersion: '20', resourceVersionMatch: 'NotOlderThan' });
+    expect(api.lists[1]!.query?.limit).toBeUndefined();
+    await informer.stop();
+  });
+
+  it('"too large resource version" (an etcd restore, a lagging API server) reads etcd: a list without a resourceVersion', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('90', obj('a', '85')), listed('40', obj('a', '35')));
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.end(err(tooLarge));
+    const again = await api.nextWatch(2);
+    expect(api.lists[1]!.query).toMatchObject({ limit: 500 });
+    expect(api.lists[1]!.query?.resourceVersion).toBeUndefined();
+    // The restored state is the truth now, even though its versions are older.
+    expect(again.query.resourceVersion).toBe('40');
+    expect(seen).toEqual(['add a@85', 'update a@85→35']);
+    await informer.stop();
+  });
+
+  it('a list the API server cannot serve at that version (410, too large) is retried at once as a quorum read', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10'), err(tooLarge), listed('12'));
+    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, random: () => 1 } });
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.send('BOOKMARK', { metadata: { namespace: '', name: '', resourceVersion: '11' } });
+    w.end(err(gone));
+    await api.nextWatch(2);
+    expect(api.lists.map((l) => [l.query?.resourceVersion, l.query?.resourceVersionMatch])).toEqual([
+      ['0', undefined],
+      ['11', 'NotOlderThan'],
+      [undefined, undefined],
+    ]);
+    await informer.stop();
+  });
+
+  it('relist(): ends the watch, reads etcd, delivers the changes, resolves once they are in the cache, watches on from there', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5'), obj('b', '6')), listed('50', obj('a', '45')));
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    await informer.synced;
+    const done = informer.relist();
+    expect(w.signal?.aborted).toBe(true);
+    await done;
+    expect(api.lists[1]!.query?.resourceVersion).toBeUndefined();
+    expect(seen).toEqual(['add a@5', 'add b@6', 'delete b@6', 'update a@5→45']);
+    expect((await api.nextWatch(2)).query.resourceVersion).toBe('50');
+    expect(informer.healthy).toBe(true); // asked for, not an outage
+    await informer.stop();
+    await expect(informer.relist()).rejects.toThrow(/stopped/);
+  });
+
+  it('waits at least the Retry-After of a 429 before watching again', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10'));
+    const { informer } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.end(err({ code: 429, reason: 'TooManyRequests', message: 'too many requests', retryAfterMs: 60_000 }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(api.watches).toHaveLength(1);
+    await informer.stop();
+  });
+
+  it('transform: the cache and the handlers get the trimmed object, with its resourceVersion, apiVersion and kind', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', { ...obj('a', '5'), v: 'big' }));
+    const trimmedTo: Obj[] = [];
+    const { informer, seen } = recording(api, {
+      transform: (o) => {
+        const t = { metadata: { namespace: o.metadata.namespace, name: o.metadata.name } } as Obj;
+        trimmedTo.push(t);
+        return t;
+      },
+    });
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.send('MODIFIED', { ...obj('a', '12'), v: 'bigger' });
+    expect(seen).toEqual(['add a@5', 'update a@5→12']);
+    expect(informer.cache.get('ns/a')).toEqual({ apiVersion: 'example.io/v1', kind: 'Thing', metadata: { namespace: 'ns', name: 'a', resourceVersion: '12' } });
+    expect(trimmedTo).toHaveLength(2);
+    // The same version again is recognised although the cached object was trimmed.
+    w.send('MODIFIED', { ...obj('a', '12'), v: 'bigger' });
+    expect(trimmedTo).toHaveLength(2);
+    await informer.stop();
   });
 });

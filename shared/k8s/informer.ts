@@ -2,24 +2,42 @@
 //
 // Lists, then watches from the list's resourceVersion; a watch the API server
 // ends (its timeoutSeconds) is resumed from the last resourceVersion seen,
-// bookmarks included, so a quiet resource's position stays fresh; a 410 Gone
-// (that position was compacted away) lists again, and a relist turns objects
-// that vanished meanwhile into delete callbacks. Beyond client-go's reflector:
-// - a failed list or watch is retried with capped exponential backoff,
+// bookmarks included, so a quiet resource's position stays fresh; a relist
+// turns objects that vanished meanwhile into delete callbacks.
+//
+// Which list (client-go's reflector rules, tools/cache/reflector.go):
+// - the first one asks for resourceVersion "0": any version, served from the
+//   API server's watch cache, not a quorum read of etcd. A DaemonSet rollout
+//   then costs the API server N reads of its memory, not N range reads of
+//   etcd. Older than etcd is fine here: the watch that follows catches up from
+//   that version, and nothing newer has been seen yet that it could go behind;
+// - after a 410 (the watch position was compacted away) it asks for data "not
+//   older than" the last version seen (resourceVersionMatch=NotOlderThan, one
+//   page, so the watch cache can serve it): never back in time;
+// - after "too large resource version" (504 ResourceVersionTooLarge: this API
+//   server has not got that far, after an etcd restore or behind another HA API
+//   server), or a list at a version that failed, it reads from etcd (no
+//   resourceVersion: a quorum read, paged). relist() asks for that too: a
+//   caller that must see the latest state (a new leader) gets it.
+//
+// Beyond client-go's reflector:
+// - a failed list or watch is retried with the shared backoff (backoff.ts),
 //   keeping the cache (a speaker keeps announcing what it last knew,
-//   Cilium#40735);
+//   Cilium#40735), and waits at least as long as a 429's Retry-After;
 // - `healthy` (a watch is established now) and `synced` (the first list was
 //   delivered); the transport ends a watch whose API server stopped answering
 //   within seconds (transport/liveness.ts), so `healthy` goes false quickly;
+// - `transform` trims every object before it is cached or handed on, so the
+//   cache holds only the fields the program reads (client-go's TransformFunc);
 // - a handler that throws is logged and does not tear the stream down;
 // - update callbacks get the previous object too; a relist calls onUpdate
 //   only for objects whose resourceVersion changed;
 // - objects carry apiVersion/kind (built-in kinds omit them in lists).
 import { err, ok, type Result } from '../result.ts';
 import { silentLogger, type Logger } from '../observability/index.ts';
-import { formatApiError, type ApiError } from './api-error.ts';
+import { formatApiError, isExpired, isResourceVersionTooLarge, type ApiError } from './api-error.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
-import { objectClient, type ObjectClient } from './client.ts';
+import { objectClient, type ListOptions, type ObjectClient } from './client.ts';
 import { collectionPath, objectKey, type ApiObject, type Resource } from './resources.ts';
 import type { ApiAccess, WatchEvent } from './transport/index.ts';
 
@@ -38,7 +56,13 @@ export interface InformerOptions<T> extends InformerHandlers<T> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Restart delays after a failed list or watch (default 0.5 s doubling to 10 s). */
+  /**
+   * Applied to every listed or watched object before it is cached or given to a handler: return the fields the
+   * program reads (drop managedFields, annotations it ignores …). Must keep metadata.name and namespace; the
+   * informer keeps metadata.resourceVersion itself. Must not mutate its argument.
+   */
+  transform?: (obj: T) => T;
+  /** Restart delays after a failed list or watch (default: backoff.ts's, like client-go's). */
   backoff?: BackoffOptions;
   logger?: Logger;
 }
@@ -62,6 +86,12 @@ export interface Informer<T> {
   readonly healthy: boolean;
   /** ok when synced and healthy; else why not, for a /readyz check. */
   readiness(): Result<void, string>;
+  /**
+   * Lists again now with a quorum read (the latest state in etcd, not the watch cache), delivers the changes to
+   * the handlers, and watches on from there; resolves once that list is in the cache (retrying while the API
+   * server fails), rejects if the informer stops or the signal aborts first.
+   */
+  relist(signal?: AbortSignal): Promise<void>;
   /** Starts listing and watching (idempotent). */
   start(): void;
   /** Stops for good; the cache keeps its content. */
@@ -73,6 +103,16 @@ export function createInformer<T extends ApiObject>(access: ApiAccess, resource:
   return new ListWatchInformer(access, resource, opts);
 }
 
+/** Which list: any version from the watch cache, not older than what was seen, or a quorum read of etcd. */
+type ListKind = 'any' | 'notOlderThan' | 'quorum';
+
+interface RelistWaiter {
+  /** Lists started after this one was asked for satisfy it. */
+  readonly askedAtList: number;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
 class ListWatchInformer<T extends ApiObject> implements Informer<T> {
   readonly resource: Resource<T>;
   readonly synced: Promise<void>;
@@ -80,6 +120,7 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
   private readonly objects = new Map<string, T>();
   private readonly view = new MapView(this.objects);
   private readonly handlers: InformerHandlers<T>;
+  private readonly transform: ((obj: T) => T) | undefined;
   private readonly client: ObjectClient<T>;
   private readonly path: string;
   private readonly namespace: string | undefined;
@@ -90,8 +131,15 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
   private state: 'new' | 'running' | 'stopped' = 'new';
   private loop: Promise<void> = Promise.resolve();
   private wakeFromSleep: (() => void) | undefined;
-  /** Where the watch resumes; empty: list first. */
+  /** The last resourceVersion seen (list or event): where the watch resumes and what a relist may not go behind. */
   private resourceVersion = '';
+  /** A list is due before the next watch, and which kind. */
+  private listDue: ListKind | undefined = 'any';
+  /** Lists started so far; relist() waiters are settled by one that started after they asked. */
+  private listsStarted = 0;
+  private relistWaiters: RelistWaiter[] = [];
+  /** Ends the open watch early (a relist was asked for). */
+  private watchAbort: AbortController | undefined;
   /** Watch events applied so far (bookmarks included). */
   private events = 0;
   private listed = false;
@@ -106,6 +154,7 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
     this.access = access;
     this.resource = resource;
     this.handlers = { onAdd: opts.onAdd, onUpdate: opts.onUpdate, onDelete: opts.onDelete };
+    this.transform = opts.transform;
     this.client = objectClient(access, resource);
     this.path = collectionPath(resource, opts.namespace);
     this.namespace = opts.namespace;
@@ -144,6 +193,33 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
     this.loop = this.run();
   }
 
+  relist(signal?: AbortSignal): Promise<void> {
+    if (this.state === 'stopped') return Promise.reject(new Error(`${this.resource.plural} informer stopped`));
+    return new Promise<void>((resolve, reject) => {
+      const waiter: RelistWaiter = {
+        askedAtList: this.listsStarted,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      const onAbort = (): void => {
+        this.relistWaiters = this.relistWaiters.filter((w) => w !== waiter);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('relist abandoned'));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.relistWaiters.push(waiter);
+      this.listDue = 'quorum';
+      this.watchAbort?.abort();
+      this.wakeFromSleep?.();
+    });
+  }
+
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
@@ -153,22 +229,34 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
     this.wakeFromSleep?.();
     if (wasRunning) await this.loop;
     if (!this.isSynced) this.rejectSynced(new Error(`${this.resource.plural} informer stopped before it synced`));
+    for (const w of this.relistWaiters.splice(0)) w.reject(new Error(`${this.resource.plural} informer stopped`));
   }
 
   private async run(): Promise<void> {
     // A 410 right after a list would make the next list pointless at once: only then does it wait.
     let expiredRightAfterList = false;
     while (this.state === 'running') {
-      const listedNow = this.resourceVersion === '';
-      if (listedNow && !(await this.list())) {
-        await this.sleep(this.backoff.next());
-        continue;
+      const listedNow = this.listDue !== undefined;
+      if (listedNow) {
+        const listed = await this.list(this.listDue!);
+        if (!listed.ok) {
+          if (this.state !== 'running') return;
+          // The version asked for cannot be served (compacted, or beyond this API server): read etcd, at once.
+          if (isExpired(listed.error) || isResourceVersionTooLarge(listed.error)) {
+            this.listDue = 'quorum';
+            if (listed.kind !== 'quorum') continue;
+          }
+          await this.sleep(this.backoff.next(listed.error.retryAfterMs));
+          continue;
+        }
       }
       const eventsBefore = this.events;
       const watchedSince = performance.now();
       const watched = await this.watch();
       if (this.state !== 'running') return;
       this.markSynced();
+      // A relist was asked for: the watch was ended for it; not a failure.
+      if (this.listDue !== undefined) continue;
       // The API server ended it on schedule: resume where it stopped. Unless it ended at once and empty, which
       // something between us and the API server does in a loop (client-go's reflector: "very short watch").
       const veryShort = performance.now() - watchedSince < 1_000 && this.events === eventsBefore;
@@ -178,31 +266,45 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
         await this.sleep(this.backoff.next());
         continue;
       }
-      if (watched.error.code === 410) {
-        this.log.debug({ resourceVersion: this.resourceVersion, error: formatApiError(watched.error) }, 'watch position expired; listing again');
-        this.resourceVersion = '';
+      if (isExpired(watched.error) || isResourceVersionTooLarge(watched.error)) {
+        this.log.debug({ resourceVersion: this.resourceVersion, error: formatApiError(watched.error) }, 'watch position unavailable; listing again');
+        this.listDue = isExpired(watched.error) ? 'notOlderThan' : 'quorum';
         if (expiredRightAfterList && listedNow) await this.sleep(this.backoff.next());
         expiredRightAfterList = listedNow;
         continue;
       }
       expiredRightAfterList = false;
       this.failed(watched.error);
-      await this.sleep(this.backoff.next());
+      await this.sleep(this.backoff.next(watched.error.retryAfterMs));
     }
   }
 
-  private async list(): Promise<boolean> {
-    const r = await this.client.list({ ...this.selectors, namespace: this.namespace, signal: this.stopping.signal });
-    if (this.state !== 'running') return false;
+  private async list(kind: ListKind): Promise<Result<void, ApiError> & { kind: ListKind }> {
+    const startedAs = ++this.listsStarted;
+    const version: Pick<ListOptions, 'resourceVersion' | 'resourceVersionMatch' | 'limit'> =
+      kind === 'any'
+        ? { resourceVersion: '0' }
+        : kind === 'notOlderThan' && this.resourceVersion
+          ? // One page: with a limit, an API server without the list-from-cache snapshots would read etcd.
+            { resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan', limit: 0 }
+          : {};
+    const r = await this.client.list({ ...this.selectors, ...version, namespace: this.namespace, signal: this.stopping.signal });
+    if (this.state !== 'running') return { ...err({ code: undefined, reason: 'Aborted', message: 'stopped' }), kind };
     if (!r.ok) {
       this.failed(r.error);
-      return false;
+      return { ...err(r.error), kind };
     }
-    this.log.debug({ objects: r.value.items.length, resourceVersion: r.value.resourceVersion }, 'listed');
+    this.log.debug({ objects: r.value.items.length, resourceVersion: r.value.resourceVersion, kind }, 'listed');
     this.replace(r.value.items);
     this.resourceVersion = r.value.resourceVersion;
     this.listed = true;
-    return true;
+    if (this.listDue === kind) this.listDue = undefined;
+    if (kind === 'quorum') {
+      const satisfied = this.relistWaiters.filter((w) => w.askedAtList < startedAs);
+      this.relistWaiters = this.relistWaiters.filter((w) => w.askedAtList >= startedAs);
+      for (const w of satisfied) w.resolve();
+    }
+    return { ...ok(undefined), kind };
   }
 
   // After the first list, once the watch that follows it opened or failed: so right after `await synced`,
@@ -215,16 +317,17 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
   }
 
   private watch(): Promise<Result<void, ApiError>> {
+    const abort = (this.watchAbort = new AbortController());
     return this.access.watch<T>(this.path, {
       query: { resourceVersion: this.resourceVersion, ...this.selectors },
-      signal: this.stopping.signal,
+      signal: AbortSignal.any([this.stopping.signal, abort.signal]),
       onOpen: () => this.established(),
       onEvent: (e) => this.apply(e),
     });
   }
 
   private apply(e: WatchEvent<T>): void {
-    if (this.state !== 'running') return;
+    if (this.state !== 'running' || this.watchAbort?.signal.aborted) return;
     this.events++;
     const rv = e.object.metadata?.resourceVersion;
     if (e.type === 'DELETED') this.deleted(e.object);
@@ -243,19 +346,37 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
     for (const item of items) this.addedOrUpdated(item);
   }
 
-  private addedOrUpdated(obj: T): void {
-    const key = objectKey(this.stamp(obj));
+  private addedOrUpdated(raw: T): void {
+    const key = objectKey(raw);
     const old = this.objects.get(key);
-    if (old && old.metadata?.resourceVersion !== undefined && old.metadata.resourceVersion === obj.metadata?.resourceVersion) return;
+    const rv = raw.metadata?.resourceVersion;
+    if (old && old.metadata?.resourceVersion !== undefined && old.metadata.resourceVersion === rv) return;
+    const obj = this.cached(raw);
     this.objects.set(key, obj);
     if (old) this.call('onUpdate', () => this.handlers.onUpdate?.(obj, old));
     else this.call('onAdd', () => this.handlers.onAdd?.(obj));
   }
 
-  private deleted(obj: T): void {
-    const key = objectKey(this.stamp(obj));
-    if (!this.objects.delete(key)) return;
+  private deleted(raw: T): void {
+    const key = objectKey(raw);
+    const old = this.objects.get(key);
+    if (!old) return;
+    this.objects.delete(key);
+    const obj = this.cached(raw);
     this.call('onDelete', () => this.handlers.onDelete?.(obj));
+  }
+
+  /** What the cache keeps of an object: transformed, with its resourceVersion, apiVersion and kind. */
+  private cached(raw: T): T {
+    let obj = raw;
+    if (this.transform) {
+      obj = this.transform(raw);
+      const rv = raw.metadata?.resourceVersion;
+      if (rv !== undefined && obj.metadata?.resourceVersion !== rv) obj = { ...obj, metadata: { ...obj.metadata, resourceVersion: rv } };
+    }
+    obj.apiVersion ??= this.resource.apiVersion;
+    obj.kind ??= this.resource.kind;
+    return obj;
   }
 
   private established(): void {
@@ -266,7 +387,6 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
     this.isHealthy = true;
     this.lastError = undefined;
     this.unhealthySince = undefined;
-    this.backoff.reset();
     this.markSynced();
   }
 
@@ -290,12 +410,6 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
       }
       this.wakeFromSleep = done;
     });
-  }
-
-  private stamp(obj: T): T {
-    obj.apiVersion ??= this.resource.apiVersion;
-    obj.kind ??= this.resource.kind;
-    return obj;
   }
 
   // A throwing handler is a bug in the caller; it must not tear the watch stream down with it.

@@ -126,8 +126,10 @@ export class E2ECluster {
     return { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodes.map((n) => n.name) }] };
   }
 
-  async startController(): Promise<void> {
+  /** Starts the controller; `program` runs another build of it (the image's .js). */
+  async startController(opts: { program?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
     const c = await startController(this.#opts.controlPlane, {
+      ...opts,
       namespace: this.namespace,
       instance: `${this.id}-controller`,
       kubeconfig: this.#opts.controllerKubeconfig,

@@ -5,6 +5,7 @@ export { applyManifests, applyObjects, readManifests, describeApiError } from '.
 export { findBinaries, REPO_ROOT } from './binaries.ts';
 export { run, sleep, waitFor, startProcess, type ManagedProcess } from './exec.ts';
 export { sweepStaleLabs } from './registry.ts';
-export { createServingCert, writeKubeconfig } from './pki.ts';
+export { createClientCert, createPki, createServingCert, writeKubeconfig, type CertificateAuthority, type ClientCert } from './pki.ts';
+export { FaultProxy, type ActiveRule, type FailWith, type FaultAction, type FaultProxyOptions, type FaultRule, type LoggedRequest, type ProxiedRequest, type RequestMatch } from './fault-proxy.ts';
 export * as addressing from './addressing.ts';
 export { accessFromHandle, accessFromKubeconfig, kubeConfigFromHandle, serviceAccountKubeconfig, uniqueName } from './handle.ts';

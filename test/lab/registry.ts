@@ -3,7 +3,7 @@
 // sweeps entries whose owner process is gone, so a run after a crash or
 // SIGKILL starts clean. Entries of live owners (another lab running in
 // parallel) are left alone.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runQuiet } from './exec.ts';
 
@@ -72,8 +72,12 @@ export class LabRegistry {
     rmSync(this.file, { force: true });
   }
 
+  // Atomically (a rename): a sweep in another process that read a half-written file would take it for garbage,
+  // delete it, and then sweep this lab's namespaces as unclaimed.
   private save(): void {
-    writeFileSync(this.file, JSON.stringify(this.entry));
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(this.entry));
+    renameSync(tmp, this.file);
   }
 }
 

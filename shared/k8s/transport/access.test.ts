@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { createApiAccess, type ApiAccess, type ApiAccessOptions } from './access.ts';
 import { staticToken, tokenFile } from './credentials.ts';
+import { fixedTls } from './tls-material.ts';
 import type { WatchEvent } from './ndjson.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -44,7 +45,7 @@ afterEach(() => {
 });
 
 function access(opts: ApiAccessOptions = {}, token = staticToken('secret')): ApiAccess {
-  const a = createApiAccess({ server: base, tls: { insecureSkipTlsVerify: false }, token }, { watchTimeoutSeconds: () => 300, ...opts });
+  const a = createApiAccess({ server: base, tls: fixedTls({ insecureSkipTlsVerify: false }), token }, { watchTimeoutSeconds: () => 300, ...opts });
   accesses.push(a);
   return a;
 }

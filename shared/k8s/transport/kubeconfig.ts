@@ -9,14 +9,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as JsYaml from 'js-yaml';
 import { err, ok, type Result } from '../../result.ts';
+import type { PemSource } from './tls-material.ts';
+
+export type { PemSource } from './tls-material.ts';
 
 // Loaded on first use: a speaker in a pod reads its service account, not a
 // kubeconfig file, and the parser costs ≈3.6 MB RSS (DESIGN §5's 80 MB budget).
 let jsYaml: typeof JsYaml | undefined;
 const yaml = (): typeof JsYaml => (jsYaml ??= createRequire(import.meta.url)('js-yaml') as typeof JsYaml);
-
-/** PEM text given inline (a `*-data` field, base64-decoded) or a file to read. */
-export type PemSource = { readonly file: string } | { readonly pem: string };
 
 /** Everything needed to reach the API server of one context. */
 export interface ConnectionSpec {
