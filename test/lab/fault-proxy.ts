@@ -306,6 +306,8 @@ export class FaultProxy {
     });
     upstream.on('response', (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
+      // A watch's headers come long before its first event: the client counts the watch as open from them.
+      res.flushHeaders();
       if (lagMs <= 0) {
         up.pipe(res);
         return;
