@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadKubeConfig } from '../shared/k8s/index.ts';
 import { analyze, fetchSnapshot, renderStatus, reportToJson } from './status/index.ts';
 import { convertMetalLB } from './convert/index.ts';
+import { clientNodeAuth } from './kube-auth.ts';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -80,7 +81,9 @@ async function status(args: readonly string[], io: CliIO): Promise<number> {
   const width = values.width === undefined ? (io.columns ?? 100) : Number(values.width);
   if (!Number.isInteger(width) || width < 20) throw new Error(`--width must be a whole number of columns, at least 20`);
 
-  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env });
+  // Every kubeconfig kubectl accepts: what the transport cannot do itself (exec plugins, auth providers,
+  // impersonation, proxies) goes through client-node.
+  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env }, { delegateAuth: clientNodeAuth });
   if (!loaded.ok) throw new Error(loaded.error);
   const { access } = loaded.value;
   const report = analyze(await fetchSnapshot(access, values.namespace, values['load-balancer-class']).finally(() => access.close()));

@@ -9,6 +9,8 @@ export {
   type LoadedKubeConfig,
   type LoadOptions,
   type LivenessOptions,
+  type DelegatedAuth,
+  type RawEntry,
 } from './transport/index.ts';
 export { formatApiError, isExpired, isResourceVersionTooLarge, isTransient, toApiError, type ApiError, type StatusCause } from './api-error.ts';
 export { RESOURCES, defineResource, objectKey, type ApiObject, type ObjectRef, type Resource } from './resources.ts';

@@ -3,7 +3,7 @@ export { ControlPlane, SERVICE_CIDRS, type ControlPlaneHandle, type ControlPlane
 export { Lan, type LabMember, type LabNode, type LanOptions, type NeighborEntry } from './lan.ts';
 export { applyManifests, applyObjects, readManifests, describeApiError } from './manifests.ts';
 export { findBinaries, REPO_ROOT } from './binaries.ts';
-export { run, sleep, waitFor, startProcess, type ManagedProcess } from './exec.ts';
+export { capture, run, sleep, waitFor, startProcess, type Captured, type ManagedProcess } from './exec.ts';
 export { sweepStaleLabs } from './registry.ts';
 export { createClientCert, createPki, createServingCert, writeKubeconfig, type CertificateAuthority, type ClientCert } from './pki.ts';
 export { FaultProxy, type ActiveRule, type FailWith, type FaultAction, type FaultProxyOptions, type FaultRule, type LoggedRequest, type ProxiedRequest, type RequestMatch } from './fault-proxy.ts';

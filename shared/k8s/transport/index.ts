@@ -14,5 +14,6 @@ export {
 } from './access.ts';
 export { fixedTls, tlsFromSources, type PemSource, type TlsFileOptions, type TlsMaterial, type TlsSettings, type TlsSources } from './tls-material.ts';
 export { staticToken, tokenFile, type BearerToken } from './credentials.ts';
+export type { DelegatedAuth, RawEntry } from './kubeconfig.ts';
 export type { LivenessOptions } from './liveness.ts';
 export type { WatchEvent } from './ndjson.ts';

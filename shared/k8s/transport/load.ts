@@ -5,9 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { err, ok, type Result } from '../../result.ts';
-import { createApiAccess, type ApiAccess, type ApiAccessOptions } from './access.ts';
+import { createApiAccess, type ApiAccess, type ApiAccessOptions, type Connection } from './access.ts';
 import { staticToken, tokenFile, type BearerToken } from './credentials.ts';
-import { connectionFor, inClusterServer, mergeKubeconfigs, parseKubeconfig, type ConnectionSpec, type KubeconfigFile } from './kubeconfig.ts';
+import { connectionFor, inClusterServer, mergeKubeconfigs, parseKubeconfig, type ConnectionSpec, type DelegatedAuth, type KubeconfigFile } from './kubeconfig.ts';
 import { tlsFromSources } from './tls-material.ts';
 
 /** Where loadKubeConfig may look (defaults: process.env, the real service-account directory). */
@@ -38,6 +38,11 @@ export interface LoadedKubeConfig {
 export interface LoadOptions extends ApiAccessOptions {
   tokenMaxAgeMs?: number;
   tlsMaxAgeMs?: number;
+  /**
+   * Handles what the transport cannot (exec and auth-provider plugins, basic auth, impersonation, proxies) for a
+   * context that uses it; without it such a kubeconfig is refused by name. The CLI passes client-node's here.
+   */
+  delegateAuth?: (delegated: DelegatedAuth) => Result<NonNullable<Connection['authenticate']>, string>;
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -88,7 +93,7 @@ function fromFiles(paths: readonly string[], source: string, context: string | u
     if (!parsed.ok) return err(`${source}: ${parsed.error}`);
     files.push(parsed.value);
   }
-  const spec = connectionFor(mergeKubeconfigs(files), context);
+  const spec = connectionFor(mergeKubeconfigs(files), context, { delegate: opts.delegateAuth !== undefined });
   return spec.ok ? connect(spec.value, source, opts) : err(`${source}: ${spec.error}`);
 }
 
@@ -109,6 +114,12 @@ function connect(spec: ConnectionSpec, source: string, opts: LoadOptions): Resul
     if (!first.ok) return err(`${at}: ${first.error}`);
   } else if (spec.token) token = staticToken(spec.token);
 
-  const access = createApiAccess({ server: spec.server, tls: tls.value, token }, opts);
+  let authenticate: Connection['authenticate'];
+  if (spec.delegated && opts.delegateAuth) {
+    const delegated = opts.delegateAuth(spec.delegated);
+    if (!delegated.ok) return err(`${at}: ${delegated.error}`);
+    authenticate = delegated.value;
+  }
+  const access = createApiAccess({ server: spec.server, tls: tls.value, token, authenticate }, opts);
   return ok({ access, source, server: spec.server, context: spec.context });
 }
