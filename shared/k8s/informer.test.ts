@@ -11,7 +11,7 @@ import { defineResource, type ApiObject } from './resources.ts';
 import type { ApiAccess, Query, WatchOptions } from './transport/index.ts';
 
 interface Obj extends ApiObject {
-  metadata: { namespace: string; name: string; resourceVersion: string };
+  metadata: { namespace: string; name: string; resourceVersion: string; annotations?: Record<string, string> };
   v?: string;
 }
 const things = defineResource<Obj>('example.io/v1', 'Thing', 'things', true);
@@ -27,12 +27,22 @@ interface OpenWatch {
   end(r: Result<void, ApiError>): void;
 }
 
-/** Answers lists from a script and hands each watch to the test. */
+/**
+ * Answers lists from a script and hands each watch to the test. A watch that asks for the initial state streamed
+ * (sendInitialEvents) is refused with 422, as by an API server with the WatchList feature gate off, unless
+ * `streams` is set: then it is handed to the test like any other.
+ */
 class ScriptedApi implements ApiAccess {
   readonly server = 'https://198.51.100.1';
   readonly lists: Array<{ path: string; query: Query | undefined }> = [];
   readonly watches: OpenWatch[] = [];
+  readonly refusedStreams: Query[] = [];
   private readonly answers: ListAnswer[] = [];
+  private readonly streams: boolean;
+
+  constructor(opts: { streams?: boolean } = {}) {
+    this.streams = opts.streams ?? false;
+  }
 
   answerList(...answers: ListAnswer[]): void {
     this.answers.push(...answers);
@@ -47,6 +57,10 @@ class ScriptedApi implements ApiAccess {
   }
 
   watch<T>(_path: string, opts: WatchOptions<T>): Promise<Result<void, ApiError>> {
+    if (opts.query?.sendInitialEvents && !this.streams) {
+      this.refusedStreams.push(opts.query);
+      return Promise.resolve(err({ code: 422, reason: 'Invalid', message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' }));
+    }
     return new Promise((resolve) => {
       const o = opts as unknown as WatchOptions<Obj>;
       let done = false;
@@ -75,6 +89,7 @@ class ScriptedApi implements ApiAccess {
 }
 
 const listed = (rv: string, ...items: Obj[]): ListAnswer => ok({ items, metadata: { resourceVersion: rv } });
+const initialEventsEnd = (rv: string): Obj => ({ metadata: { namespace: '', name: '', resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } } }) as Obj;
 const refused: ApiError = { code: undefined, reason: 'ECONNREFUSED', message: 'connect ECONNREFUSED 198.51.100.1:443' };
 const gone: ApiError = { code: 410, reason: 'Expired', message: 'too old resource version: 5 (90)' };
 
@@ -173,7 +188,11 @@ describe('informer (scripted API)', () => {
     expect(api.lists).toHaveLength(1);
     again.open();
     expect(informer.readiness().ok).toBe(true);
-    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['list/watch failed; keeping the cache and retrying', 'watch re-established']);
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([
+      'the API server does not stream initial state; listing instead',
+      'list/watch failed; keeping the cache and retrying',
+      'watch re-established',
+    ]);
     await informer.stop();
   });
 
@@ -267,6 +286,71 @@ const tooLarge: ApiError = {
   message: 'Too large resource version: 90, current: 40',
   causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
 };
+
+describe('informer: the initial state streamed (WatchList)', () => {
+  it('asks for the latest state streamed from the watch cache; objects arrive one by one; synced at the end bookmark', async () => {
+    const api = new ScriptedApi({ streams: true });
+    const { informer, seen } = recording(api);
+    let synced = false;
+    void informer.synced.then(() => (synced = true));
+    informer.start();
+    const w = await api.nextWatch(1);
+    expect(w.query).toEqual({ sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', resourceVersion: undefined, labelSelector: 'app=x', fieldSelector: undefined });
+    w.open();
+    w.send('ADDED', obj('a', '7'));
+    w.send('ADDED', obj('b', '5'));
+    expect(seen).toEqual(['add a@7', 'add b@5']);
+    expect(synced).toBe(false);
+    w.send('BOOKMARK', initialEventsEnd('9'));
+    await informer.synced;
+    // The same stream goes on as a watch.
+    w.send('MODIFIED', obj('a', '11'));
+    expect(seen).toEqual(['add a@7', 'add b@5', 'update a@7→11']);
+    expect(api.lists).toEqual([]);
+    w.end(ok(undefined));
+    expect((await api.nextWatch(2)).query).toEqual({ resourceVersion: '11', labelSelector: 'app=x', fieldSelector: undefined });
+    await informer.stop();
+  });
+
+  it('a new stream (relist, a 410) replaces the state: what it did not bring is deleted at its end, unchanged objects are left alone', async () => {
+    const api = new ScriptedApi({ streams: true });
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.send('ADDED', obj('keep', '1'));
+    w.send('ADDED', obj('gone', '2'));
+    w.send('BOOKMARK', initialEventsEnd('5'));
+    w.send('MODIFIED', obj('keep', '6'));
+    w.end(err(gone));
+    const again = await api.nextWatch(2);
+    expect(again.query).toMatchObject({ sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', resourceVersion: '6' });
+    seen.length = 0;
+    again.send('ADDED', obj('keep', '6'));
+    again.send('ADDED', obj('new', '8'));
+    expect(seen).toEqual(['add new@8']);
+    again.send('BOOKMARK', initialEventsEnd('9'));
+    expect(seen).toEqual(['add new@8', 'delete gone@2']);
+    const relisted = informer.relist();
+    const third = await api.nextWatch(3);
+    expect(third.query.resourceVersion).toBeUndefined();
+    third.send('ADDED', obj('keep', '6'));
+    third.send('BOOKMARK', initialEventsEnd('12'));
+    await relisted;
+    expect([...informer.cache.keys()]).toEqual(['ns/keep']);
+    await informer.stop();
+  });
+
+  it('an API server that refuses to stream (WatchList off): lists from then on', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')));
+    const { informer } = recording(api);
+    informer.start();
+    await api.nextWatch(1);
+    expect(api.refusedStreams).toHaveLength(1);
+    expect(api.lists).toHaveLength(1);
+    await informer.stop();
+  });
+});
 
 describe('informer: which list, and when (client-go’s rules)', () => {
   it('the first list may come from the API server’s watch cache (resourceVersion "0"), paged as usual', async () => {
