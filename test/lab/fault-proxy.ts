@@ -189,6 +189,11 @@ export class FaultProxy {
     this.#server.setSecureContext({ cert: readFileSync(cert.cert), key: readFileSync(cert.key) });
   }
 
+  /** Closes every client connection (kept-alive ones too), as a restarted API server or load balancer does. */
+  dropConnections(): void {
+    this.#server.closeAllConnections();
+  }
+
   /** Adds a rule; rules are tried in the order they were added, the first that matches decides. */
   add(rule: FaultRule): ActiveRule {
     const r: Rule = { ...rule, matched: 0, removed: false, held: new Set() };
