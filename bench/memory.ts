@@ -172,6 +172,12 @@ async function builtPrograms(): Promise<{ dir: string; controller: string; speak
   return { dir, controller: join(dir, 'controller', 'main.js'), speaker: join(dir, 'speaker', 'main.js') };
 }
 
+/** A gauge from a Prometheus text page (the first series of that name). */
+function gauge(text: string, name: string): number {
+  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+const MiB = 1024 * 1024;
+
 /** Polls (list served from the watch cache) until `count` Services in ns have an IP. */
 async function untilAssigned(access: ApiAccess, ns: string, count: number, timeoutMs = 300_000): Promise<void> {
   const services = objectClient(access, RESOURCES.service);
@@ -245,7 +251,8 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Ben
       await untilAssigned(access, c.apps, services);
       await sleep(SETTLE_MS);
       const m = memoryOf(c.controller!.pid);
-      rows.push({ name: `controller RSS, ${services} Services assigned, ${v.label}`, value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB; ${v.note}; ${scale} in the API` });
+      const heap = gauge(await (await fetch(`${c.controllerUrl}/metrics`)).text(), 'nodejs_heap_size_used_bytes') / MiB;
+      rows.push({ name: `controller RSS, ${services} Services assigned, ${v.label}`, value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB, JS heap in use ${heap.toFixed(0)} MiB; ${v.note}; ${scale} in the API` });
       log(`controller ${v.label}: ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)})`);
       await c.controller!.stop();
       if (v.label === 'built JS') await clearIngress(access, c.apps);
@@ -260,13 +267,14 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Ben
     await waitFor('the speaker to list everything', async () => (await c.speakerMetric(node, 'ballast_speaker_elections_total')) > 0, { timeoutMs: 60_000, intervalMs: 500 });
     await sleep(SETTLE_MS);
     let m = memoryOf(speaker.pid);
-    rows.push({ name: 'speaker RSS, nothing advertised, built JS', value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB; target ≤ 80 MiB idle; ${scale} cached` });
+    const speakerHeap = async (): Promise<string> => ((await c.speakerMetric(node, 'nodejs_heap_size_used_bytes')) / MiB).toFixed(0);
+    rows.push({ name: 'speaker RSS, nothing advertised, built JS', value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB, JS heap in use ${await speakerHeap()} MiB (main thread); target ≤ 80 MiB idle; ${scale} cached` });
     log(`speaker idle: ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)})`);
     await c.applyAdvertisement('announced', { ipAddressPools: ['announced'] });
     await waitFor(`the speaker to announce ${announced} IPs`, async () => (await c.speakerMetric(node, 'ballast_speaker_announced_ips')) === announced, { timeoutMs: 120_000, intervalMs: 500 });
     await sleep(SETTLE_MS);
     m = memoryOf(speaker.pid);
-    rows.push({ name: `speaker RSS, announcing ${announced} IPs, built JS`, value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB; target ≤ 100 MiB; ${scale}` });
+    rows.push({ name: `speaker RSS, announcing ${announced} IPs, built JS`, value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB, JS heap in use ${await speakerHeap()} MiB (main thread); target ≤ 100 MiB; ${scale}` });
     log(`speaker at ${announced} IPs: ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)})`);
     await speaker.stop();
     await c.controller!.stop();

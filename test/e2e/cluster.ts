@@ -66,6 +66,8 @@ export class E2ECluster {
   readonly custom: k8s.CustomObjectsApi;
   readonly speakers = new Map<string, ManagedProcess>();
   controller: ManagedProcess | undefined;
+  /** The controller's http://host:port of /metrics, /readyz. */
+  controllerUrl: string | undefined;
   readonly #opts: ClusterOptions;
   readonly #log: (msg: string) => void;
 
@@ -138,6 +140,7 @@ export class E2ECluster {
       logDir: this.lan.dir,
     });
     this.controller = c.proc;
+    this.controllerUrl = c.metricsUrl;
     // The leader creates the heartbeat key on start; speakers wait for it.
     await waitFor('the heartbeat Secret', () => this.core.readNamespacedSecret({ namespace: this.namespace, name: 'ballast-heartbeat' }).then(() => true, () => false), { timeoutMs: 10_000 });
   }
