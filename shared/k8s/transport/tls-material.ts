@@ -13,29 +13,26 @@ import { err, ok, type Result } from '../../result.ts';
 /** PEM text given inline (a `*-data` field, base64-decoded) or a file to read. */
 export type PemSource = { readonly file: string } | { readonly pem: string };
 
-/** TLS material as a connection needs it (PEM text). */
-export interface TlsSettings {
-  readonly ca?: string | undefined;
-  readonly cert?: string | undefined;
-  readonly key?: string | undefined;
+/** A connection's TLS settings, with the CA, client certificate and key as P. */
+interface TlsFields<P> {
+  readonly ca?: P | undefined;
+  readonly cert?: P | undefined;
+  readonly key?: P | undefined;
   readonly insecureSkipTlsVerify: boolean;
   readonly serverName?: string | undefined;
 }
+
+/** TLS material as a connection needs it (PEM text). */
+export type TlsSettings = TlsFields<string>;
+
+/** Where the material comes from. */
+export type TlsSources = TlsFields<PemSource>;
 
 /** The current TLS settings; refresh() re-reads their files when due. */
 export interface TlsMaterial {
   current(): TlsSettings;
   /** Re-reads the files if maxAgeMs has passed (or now, with force); true if the material changed (new connections are due). */
   refresh(force?: boolean): boolean;
-}
-
-/** Where the material comes from. */
-export interface TlsSources {
-  readonly ca?: PemSource | undefined;
-  readonly cert?: PemSource | undefined;
-  readonly key?: PemSource | undefined;
-  readonly insecureSkipTlsVerify: boolean;
-  readonly serverName?: string | undefined;
 }
 
 /** How files are read (tests pass their own clock and reader). */
