@@ -206,6 +206,10 @@ async function clearIngress(access: ApiAccess, ns: string): Promise<void> {
 }
 
 const SETTLE_MS = 5_000;
+/** The failover bench's cap for the speaker (bench/failover.ts). */
+const SPEAKER_CAPPED = '--max-semi-space-size=1 --max-old-space-size=64';
+/** How the controller runs in the image and the manifests. */
+const CONTROLLER_V8 = '--max-semi-space-size=2';
 
 export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<BenchResult[]> {
   const log = opts.log ?? ((m: string) => console.error(`memory: ${m}`));
@@ -242,25 +246,33 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Ben
     await createAll(access, RESOURCES.endpointSlice, Array.from({ length: sliceCount }, (_, i) => benchSlice(c.apps, names[i % names.length]!, i, nodeNames)));
     log(`created ${scale} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
-    // The controller, allocating all of them from scratch: as the image runs it, then as .ts.
+    // The controller, allocating all of them from scratch: as deployed, with V8's default heap sizing, and as .ts.
     for (const v of [
-      { label: 'built JS', program: built.controller, note: 'as the image runs it (scripts/build-js.ts)' },
-      { label: '.ts', program: join(REPO_ROOT, 'controller', 'main.ts'), note: 'Node strips types at run time' },
+      { label: 'built JS, as deployed', program: built.controller, env: { ...process.env, NODE_OPTIONS: CONTROLLER_V8 }, note: `node ${CONTROLLER_V8} (deploy/controller, Dockerfile)` },
+      { label: 'built JS, V8 defaults', program: built.controller, env: undefined, note: 'young generation up to 16 MiB a semi-space' },
+      { label: '.ts', program: join(REPO_ROOT, 'controller', 'main.ts'), env: undefined, note: 'Node strips types at run time' },
     ]) {
-      await c.startController({ program: v.program });
+      const t0 = performance.now();
+      await c.startController({ program: v.program, ...(v.env ? { env: v.env } : {}) });
       await untilAssigned(access, c.apps, services);
+      const seconds = (performance.now() - t0) / 1000;
       await sleep(SETTLE_MS);
       const m = memoryOf(c.controller!.pid);
       const heap = gauge(await (await fetch(`${c.controllerUrl}/metrics`)).text(), 'nodejs_heap_size_used_bytes') / MiB;
-      rows.push({ name: `controller RSS, ${services} Services assigned, ${v.label}`, value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB, JS heap in use ${heap.toFixed(0)} MiB; ${v.note}; ${scale} in the API` });
-      log(`controller ${v.label}: ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)})`);
+      rows.push({
+        name: `controller RSS, ${services} Services assigned, ${v.label}`,
+        value: m.rss,
+        unit: 'MiB',
+        note: `peak ${m.peak.toFixed(0)} MiB, JS heap in use ${heap.toFixed(0)} MiB; all assigned ${seconds.toFixed(1)} s after start; ${v.note}`,
+      });
+      log(`controller ${v.label}: ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)}), ${seconds.toFixed(1)} s`);
       await c.controller!.stop();
-      if (v.label === 'built JS') await clearIngress(access, c.apps);
+      await clearIngress(access, c.apps);
     }
 
     // The speaker on the one lab node, as the image runs it: first with nothing advertised (every object cached,
     // nothing announced), then with the "announced" pool advertised.
-    await c.startController({ program: built.controller });
+    await c.startController({ program: built.controller, env: { ...process.env, NODE_OPTIONS: CONTROLLER_V8 } });
     await untilAssigned(access, c.apps, services);
     const node = c.node(1);
     const speaker = await c.startSpeaker(node, { program: built.speaker });
@@ -277,6 +289,13 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<Ben
     rows.push({ name: `speaker RSS, announcing ${announced} IPs, built JS`, value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB, JS heap in use ${await speakerHeap()} MiB (main thread); target ≤ 100 MiB; ${scale}` });
     log(`speaker at ${announced} IPs: ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)})`);
     await speaker.stop();
+    // The same with V8's heap held small (the failover bench's "heap capped"): what the live set costs.
+    const capped = await c.startSpeaker(node, { program: built.speaker, env: { ...process.env, NODE_OPTIONS: SPEAKER_CAPPED } });
+    await waitFor(`the capped speaker to announce ${announced} IPs`, async () => (await c.speakerMetric(node, 'ballast_speaker_announced_ips')) === announced, { timeoutMs: 120_000, intervalMs: 500 });
+    await sleep(SETTLE_MS);
+    m = memoryOf(capped.pid);
+    rows.push({ name: `speaker RSS, announcing ${announced} IPs, built JS, heap capped`, value: m.rss, unit: 'MiB', note: `peak ${m.peak.toFixed(0)} MiB, JS heap in use ${await speakerHeap()} MiB; NODE_OPTIONS="${SPEAKER_CAPPED}"` });
+    await capped.stop();
     await c.controller!.stop();
 
     // MetalLB's controller on the same objects, when it could be built here.
