@@ -2,8 +2,6 @@
 // custom resources, and what happens when the API server goes away and comes back.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { ControlPlane, FaultProxy, accessFromHandle, accessFromKubeconfig, uniqueName, waitFor } from '../../test/lab/index.ts';
 import { createLogger } from '../observability/index.ts';
@@ -243,55 +241,6 @@ describe('informer: where its state comes from (through the fault proxy, against
     expect([lists()[3]!.query.get('resourceVersion'), lists()[3]!.query.get('limit')]).toEqual([null, '500']);
     await must(maps.create(cm(ns, 'l-2', '1', { set: 'l' })));
     await waitFor('events after all that', () => seen.added.includes('l-2'));
-  });
-});
-
-describe('informer: a DaemonSet rollout’s worth of informers and etcd', () => {
-  const handle = inject('controlPlane');
-  const access = accessFromHandle(handle);
-
-  /** kube-apiserver's /metrics (text, which the JSON transport does not read). */
-  const metrics = (): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const req = httpsRequest(`${handle.server}/metrics`, {
-        ca: readFileSync(handle.caCert),
-        cert: readFileSync(join(handle.pkiDir, 'admin.crt')),
-        key: readFileSync(join(handle.pkiDir, 'admin.key')),
-      }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve(text));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-
-  /** Requests kube-apiserver made to etcd that read many ConfigMaps (etcd_requests_total, operation list*). */
-  async function etcdLists(): Promise<number> {
-    const text = await metrics();
-    let n = 0;
-    for (const m of text.matchAll(/^etcd_requests_total\{([^}]*)\} (\S+)$/gm)) {
-      if (/operation="list[^"]*"/.test(m[1]!) && /type="configmaps"/.test(m[1]!)) n += Number(m[2]);
-    }
-    return n;
-  }
-
-  it('starting informers reads the watch cache, not etcd: no list of every object per informer (a quorum list does read etcd)', async () => {
-    const before = await etcdLists();
-    const quorum = await objectClient(access, configMaps).list({});
-    expect(quorum.ok).toBe(true);
-    const afterQuorum = await etcdLists();
-    expect(afterQuorum).toBeGreaterThan(before); // the counter counts what it should
-    const informers = Array.from({ length: 5 }, () => createInformer(access, configMaps, {}));
-    try {
-      for (const i of informers) i.start();
-      await Promise.all(informers.map((i) => i.synced));
-      expect(informers.every((i) => i.cache.size > 0)).toBe(true);
-      expect(await etcdLists()).toBe(afterQuorum);
-    } finally {
-      await Promise.all(informers.map((i) => i.stop()));
-    }
   });
 });
 
