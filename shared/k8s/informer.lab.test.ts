@@ -322,4 +322,33 @@ describe('informer while the API server goes away and comes back', () => {
     expect(inf.cache.size).toBe(3);
     await waitFor('healthy', () => inf.healthy);
   });
+
+  it('after etcd is restored from a backup (every version it handed out since is in the future): syncs to the restored state and follows from there', async () => {
+    const set = { set: 'restore' };
+    await must(maps.create(cm(ns, 'restore-kept', '1', set)));
+    const backup = await cp.backupEtcd();
+    const seen = recorder();
+    const lines: string[] = [];
+    const logger = createLogger({ component: 'test', level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+    // Watches of 75 s: a full one brings at least one bookmark (about every minute, and 2 s before its end).
+    const watching = cp.access({ watchTimeoutSeconds: () => 75 });
+    const inf = createInformer(watching, configMaps, { namespace: ns, labelSelector: 'set=restore', logger, ...seen.handlers });
+    stops.push(async () => {
+      await inf.stop();
+      watching.close();
+    });
+    inf.start();
+    await inf.synced;
+    // Versions handed out after the backup: more of them than the restored etcd makes in the minutes below.
+    await must(maps.create(cm(ns, 'restore-lost', '1', set)));
+    for (let i = 0; i < 150; i++) await must(maps.create(cm(ns, `filler-${i}`, '1')));
+    await waitFor('the informer to see the object made after the backup', () => seen.added.includes('restore-lost'));
+
+    await cp.restoreEtcd(backup);
+    await waitFor('the restored state', () => seen.deleted.includes('restore-lost'), { timeoutMs: 200_000, intervalMs: 500 });
+    expect([...inf.cache.keys()]).toEqual([`${ns}/restore-kept`]);
+    expect(lines.some((l) => l.includes('a whole watch without a bookmark'))).toBe(true);
+    await must(maps.create(cm(ns, 'after-restore', '1', set)));
+    await waitFor('a change after the restore', () => seen.added.includes('after-restore'), { timeoutMs: 20_000 });
+  }, 300_000);
 });

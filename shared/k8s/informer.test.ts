@@ -468,3 +468,30 @@ describe('informer: which list, and when (client-go’s rules)', () => {
     await informer.stop();
   });
 });
+
+describe('informer: a watch from a version the API server has not reached (an etcd restore)', () => {
+  it('a whole watch without even a bookmark is followed by a sync not older than it (which such a server answers "too large"); one with a bookmark is simply resumed', async () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const api = new ScriptedApi();
+      api.answerList(listed('10', obj('a', '5')), listed('10', obj('a', '5')));
+      const { informer } = recording(api);
+      informer.start();
+      const w1 = await api.nextWatch(1);
+      w1.open();
+      await vi.advanceTimersByTimeAsync(80_000);
+      w1.send('BOOKMARK', { metadata: { namespace: '', name: '', resourceVersion: '11' } });
+      w1.end(ok(undefined)); // a normal end: resumed from the bookmark
+      const w2 = await api.nextWatch(2);
+      expect(w2.query.resourceVersion).toBe('11');
+      w2.open();
+      await vi.advanceTimersByTimeAsync(80_000);
+      w2.end(ok(undefined)); // silent all the way through
+      await vi.waitFor(() => expect(api.lists).toHaveLength(2));
+      expect(api.lists[1]!.query).toMatchObject({ resourceVersion: '11', resourceVersionMatch: 'NotOlderThan' });
+      await informer.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -115,6 +115,12 @@ export function createInformer<T extends ApiObject>(access: ApiAccess, resource:
 /** Which state: any version (lists only), not older than what was seen, or the latest (a quorum or consistent read). */
 type SyncKind = 'any' | 'notOlderThan' | 'latest';
 
+/**
+ * A watch that lasted this long without one event is suspect: the API server sends a bookmark about every minute
+ * and 2 s before the watch's end (k8s.io/apiserver cacher, cacheWatcher.nextBookmarkTime), even when nothing changes.
+ */
+const SILENT_WATCH_MS = 70_000;
+
 /** The bookmark that ends a streamed initial state (metav1.InitialEventsAnnotationKey). */
 const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
@@ -297,7 +303,18 @@ class ListWatchInformer<T extends ApiObject> implements Informer<T> {
       const synced = syncing !== undefined && this.syncDue === undefined;
       // The API server ended it on schedule: resume where it stopped. Unless it ended at once and empty, which
       // something between us and the API server does in a loop (client-go's reflector: "very short watch").
-      const veryShort = performance.now() - watchedSince < 1_000 && this.events === eventsBefore;
+      const lasted = performance.now() - watchedSince;
+      const silent = this.events === eventsBefore;
+      const veryShort = lasted < 1_000 && silent;
+      if (watched.ok && silent && lasted >= SILENT_WATCH_MS && this.resourceVersion) {
+        // Not even a bookmark in a full watch: this API server has not got as far as the version we watch from (an
+        // etcd restored from a backup; it waits for that version in silence instead of answering "too large").
+        // A sync not older than it brings the 504 that sends us to the latest state (or, where nothing is wrong,
+        // costs one read of the watch cache).
+        this.log.info({ resourceVersion: this.resourceVersion, lastedMs: Math.round(lasted) }, 'a whole watch without a bookmark; syncing again');
+        this.syncDue = 'notOlderThan';
+        continue;
+      }
       if (watched.ok && !veryShort) continue;
       if (watched.ok) {
         this.failed({ code: undefined, reason: 'ShortWatch', message: 'the watch ended at once without an event' });
