@@ -66,6 +66,14 @@ async function replica(ns: string, cls: string, instance: string, via: FaultProx
   return c;
 }
 
+/** Two proxies, and the first replica (through the first proxy) leading. */
+async function firstLeader(ns: string, cls: string, prefix: string): Promise<{ p1: FaultProxy; p2: FaultProxy; r1: ControllerProcess }> {
+  const [p1, p2] = [await proxy(), await proxy()];
+  const r1 = await replica(ns, cls, `${prefix}-1`, p1);
+  await waitFor('replica 1 to lead', () => leads(r1), { timeoutMs: 15_000 });
+  return { p1, p2, r1 };
+}
+
 const logLines = (c: ControllerProcess, msg: string): number => readFileSync(c.proc.logFile, 'utf8').split('\n').filter((l) => l.includes(`"msg":"${msg}`)).length;
 const leads = async (c: ControllerProcess): Promise<boolean> => /^ballast_controller_leader 1$/m.test(await metricsText(c));
 
@@ -102,9 +110,7 @@ describe('leadership terms', () => {
     // Two addresses. The first leader gives the lower one to "z1", but that write is held up; the second
     // leader starts with "a2" (newer, listed first) and "z1" both pending and gives the lower one to "a2".
     const { ns, cls, watch } = await setUp('fence', ['2001:db8:100:4::/127']);
-    const [p1, p2] = [await proxy(), await proxy()];
-    const r1 = await replica(ns, cls, 'fence-1', p1);
-    await waitFor('replica 1 to lead', () => leads(r1), { timeoutMs: 15_000 });
+    const { p1, p2, r1 } = await firstLeader(ns, cls, 'fence');
     const held1 = p1.add({ match: STATUS_WRITES, action: { kind: 'hold' } });
     await createService(a, { name: 'z1', namespace: ns, loadBalancerClass: cls, families: ['IPv6'] });
     await waitFor('replica 1’s write for z1 to be in flight', () => held1.holding >= 1);
@@ -136,9 +142,7 @@ describe('leadership terms', () => {
     // One address. The old leader moves it from "hold-x" (deleted) to "a"; the new leader's watch stopped
     // before it saw that, and "b" comes first in its cache.
     const { ns, cls, watch } = await setUp('fresh', ['2001:db8:100:5::/128']);
-    const [p1, p2] = [await proxy(), await proxy()];
-    const r1 = await replica(ns, cls, 'fresh-1', p1);
-    await waitFor('replica 1 to lead', () => leads(r1), { timeoutMs: 15_000 });
+    const { p1, p2, r1 } = await firstLeader(ns, cls, 'fresh');
     const r2 = await replica(ns, cls, 'fresh-2', p2);
     await createService(a, { name: 'hold-x', namespace: ns, loadBalancerClass: cls, families: ['IPv6'] });
     await waitForIngress(a, ns, 'hold-x', (ips) => ips.length === 1);
