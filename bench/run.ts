@@ -60,6 +60,24 @@ const BENCHES: Bench[] = [
     run: 'runFailoverBench',
     root: true,
   },
+  {
+    name: 'faults',
+    title: 'Speaker faults, as a client sees them',
+    about:
+      'test/e2e/fault-scenarios.ts on a private control plane, three real speakers and 8 VIPs (6 IPv4, 2 IPv6); the client sends one ARP request / NS per VIP every 10 ms (client-tool.ts watch, kernel receive timestamps) and records which MACs answered each round. Duplicate answers: total time two or more MACs answered, from the fault to 4 s after it healed; longest gap: the longest time nobody answered. Invariant (test/e2e/faults.lab.test.ts): ≤ 1 000 ms each. Then two bounds the protocol documents: a two-node cluster losing a speaker, and two of three speakers down at once.',
+    module: './faults.ts',
+    run: 'runFaultBench',
+    root: true,
+  },
+  {
+    name: 'speaker-resources',
+    title: 'Speaker requests and limits',
+    about:
+      'The speaker as the image runs it (scripts/build-js.ts, --log-level=info, default V8 heap sizing) in a one-node lab LAN, so it owns every IP, with the real controller and a private API server; one IPv6 address per Service. RSS is the process’s VmRSS (main thread and wire worker) sampled once a second after its ballast_speaker_announced_ips reached the count; the peak is VmHWM since it started. The DaemonSet (deploy/speaker/daemonset.yaml and the chart’s default) requests the steady RSS at 1 000 IPs rounded up and limits at 1.5 × the highest peak, so a speaker is never killed for a burst of new Services; test/deploy/speaker-resources.test.ts holds the manifests to this table.',
+    module: './speaker-resources.ts',
+    run: 'runSpeakerResourcesBench',
+    root: true,
+  },
 ];
 
 function git(args: string[]): string {

@@ -1,13 +1,15 @@
 // `ballast status` with the kubeconfigs kubectl accepts and Ballast's own
 // transport does not: a real exec credential plugin (a small script printing
 // an ExecCredential, as kubelogin or a cloud CLI would), and impersonation,
-// against the lab's real API server. Who the API server took the caller for
+// against the lab's real API server; from the sources, and from the one-file
+// build as kubectl runs it. Who the API server took the caller for
 // shows in what it refused: a ServiceAccount that may read Ballast's objects
 // and nothing else.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { buildCli } from '../scripts/build-cli.ts';
 import { REPO_ROOT, capture, findBinaries, kubeConfigFromHandle, serviceAccountKubeconfig, uniqueName } from '../test/lab/index.ts';
 
 const handle = inject('controlPlane');
@@ -92,14 +94,14 @@ describe('ballast status with credentials from plugins', () => {
     expect(input).toMatchObject({ kind: 'ExecCredential', spec: { interactive: false, cluster: { server: handle.server } } });
   });
 
-  it('through kubectl, as a plugin: kubectl ballast status with the same kubeconfig', async () => {
+  it('the one-file build as a kubectl plugin (kubectl ballast status), alone on PATH, with the same kubeconfig', async () => {
     const file = kubeconfig('exec-kubectl', {
       exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './bin/get-token', args: ['--cluster', 'lab'], env: [{ name: 'LAB_PLUGIN_SECRET', value: 's3cret' }], interactiveMode: 'Never' },
     });
-    const shimDir = join(dir, 'path');
-    mkdirSync(shimDir, { recursive: true });
-    if (!existsSync(join(shimDir, 'kubectl-ballast'))) writeFileSync(join(shimDir, 'kubectl-ballast'), `#!/bin/sh\nexec "${join(REPO_ROOT, 'cli', 'kubectl-ballast')}" "$@"\n`, { mode: 0o755 });
-    const env = { ...process.env, PATH: `${shimDir}:${dirname(process.execPath)}:${process.env.PATH}`, KUBECONFIG: file };
+    const pluginDir = join(dir, 'path');
+    if (!existsSync(join(pluginDir, 'kubectl-ballast'))) await buildCli(join(pluginDir, 'kubectl-ballast'));
+    // No checkout and no node_modules where it could look: client-node comes from inside the file.
+    const env = { PATH: `${pluginDir}:${dirname(process.execPath)}:/usr/bin:/bin`, KUBECONFIG: file, HOME: pluginDir };
     const r = await capture([findBinaries().kubectl, 'ballast', 'status', '--namespace', ns, '--output', 'json'], { env, timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`system:serviceaccount:${ns}:reader`);

@@ -9,9 +9,13 @@
 // Beyond client-node, as kubectl does: KUBERNETES_EXEC_INFO for exec plugins
 // (never interactive: the plugin's stdin is not a terminal here), and the
 // impersonation headers client-node lacks (groups, uid, extra).
+//
+// client-node is loaded on the first request that needs it, not at start: the
+// one-file CLI (scripts/build-cli.ts) runs on Node.js 20, where client-node 2
+// (undici 8: Node ≥ 22.19) cannot load, and most kubeconfigs never need it.
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { DelegatedAuth } from '../shared/k8s/index.ts';
 import { err, ok, type Result } from '../shared/result.ts';
 
@@ -29,25 +33,31 @@ export function clientNodeAuth(d: DelegatedAuth): Result<(options: RequestOption
     if (exec.interactiveMode === 'Always') return err(`user "${userName}": ${what} needs an interactive terminal (interactiveMode: Always), which ballast cannot give it; log in with it first (e.g. through kubectl), or use a kubeconfig with a token`);
     user.exec = { ...exec, env: [...(Array.isArray(exec.env) ? exec.env : []), { name: 'KUBERNETES_EXEC_INFO', value: JSON.stringify(execInfo(exec, d.cluster.body)) }] };
   }
-  const kc = new KubeConfig();
-  try {
-    // A user entry even when there is none: client-node applies the cluster's CA only when it has a user.
-    kc.loadFromString(
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: d.cluster.name, cluster: d.cluster.body }],
-        users: [{ name: userName, user }],
-        contexts: [{ name: 'ballast', context: { cluster: d.cluster.name, user: userName } }],
-        'current-context': 'ballast',
-      }),
-    );
-  } catch (e) {
-    return err(`user "${userName}": ${(e as Error).message}`);
-  }
+  // A user entry even when there is none: client-node applies the cluster's CA only when it has a user.
+  const config = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: d.cluster.name, cluster: d.cluster.body }],
+    users: [{ name: userName, user }],
+    contexts: [{ name: 'ballast', context: { cluster: d.cluster.name, user: userName } }],
+    'current-context': 'ballast',
+  });
   const impersonation = impersonationHeaders(user);
   if (!impersonation.ok) return err(`user "${userName}": ${impersonation.error}`);
+  let loading: Promise<KubeConfig> | undefined;
+  const kubeConfig = (): Promise<KubeConfig> =>
+    (loading ??= import('@kubernetes/client-node').then(
+      ({ KubeConfig: Config }) => {
+        const kc = new Config();
+        kc.loadFromString(config);
+        return kc;
+      },
+      (e: unknown) => {
+        throw new Error(`user "${userName}": ${what} needs @kubernetes/client-node, which did not load here (Node.js ${process.versions.node}; it needs ≥ 22.19): ${(e as Error).message}`);
+      },
+    ));
   return ok(async (options) => {
+    const kc = await kubeConfig();
     try {
       await kc.applyToHTTPSOptions(options);
     } catch (e) {

@@ -1,10 +1,11 @@
 // The `ballast` command line: argument parsing and dispatch, with all I/O
 // passed in so tests run it like a user would.
 import { parseArgs } from 'node:util';
-import { loadKubeConfig } from '../shared/k8s/index.ts';
+import { loadKubeConfig, type ApiAccess } from '../shared/k8s/index.ts';
 import { analyze, fetchSnapshot, renderStatus, reportToJson } from './status/index.ts';
 import { convertMetalLB } from './convert/index.ts';
 import { clientNodeAuth } from './kube-auth.ts';
+import { rotateHeartbeatKey } from './rotate/index.ts';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -36,6 +37,14 @@ Commands:
       --namespace NS            namespace of the output objects (default ballast-system)
     Exit status: 0 all converted, 1 something was not converted or will be refused, 2 could not run.
 
+  rotate-heartbeat-key      Replace the speakers' heartbeat key without a moment in which two speakers
+                    cannot hear each other: stage the new key, promote it, retire the old one,
+                    waiting between steps. Continues an interrupted rotation.
+      --namespace NS            Ballast's install namespace (default ballast-system)
+      --kubeconfig FILE, --context NAME
+      --wait DURATION           between steps (default 15s; speakers watch the Secret)
+    Exit status: 0 rotated, 2 could not run.
+
 Also a kubectl plugin: put cli/kubectl-ballast on PATH and run "kubectl ballast status".
 `;
 
@@ -47,6 +56,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         return await status(rest, io);
       case 'convert-metallb':
         return await convert(rest, io);
+      case 'rotate-heartbeat-key':
+        return await rotate(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -81,11 +92,7 @@ async function status(args: readonly string[], io: CliIO): Promise<number> {
   const width = values.width === undefined ? (io.columns ?? 100) : Number(values.width);
   if (!Number.isInteger(width) || width < 20) throw new Error(`--width must be a whole number of columns, at least 20`);
 
-  // Every kubeconfig kubectl accepts: what the transport cannot do itself (exec plugins, auth providers,
-  // impersonation, proxies) goes through client-node.
-  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env }, { delegateAuth: clientNodeAuth });
-  if (!loaded.ok) throw new Error(loaded.error);
-  const { access } = loaded.value;
+  const access = connect(values, io);
   const report = analyze(await fetchSnapshot(access, values.namespace, values['load-balancer-class']).finally(() => access.close()));
   if (values.output === 'json') io.stdout(`${reportToJson(report)}\n`);
   else {
@@ -93,6 +100,35 @@ async function status(args: readonly string[], io: CliIO): Promise<number> {
     io.stdout(`${renderStatus(report, { color, width }).join('\n')}\n`);
   }
   return report.problems.some((p) => p.severity === 'error') ? 1 : 0;
+}
+
+/**
+ * The API server of --kubeconfig/--context (or KUBECONFIG, in-cluster, ~/.kube/config), with every kubeconfig
+ * kubectl accepts: what the transport cannot do itself (exec plugins, auth providers, impersonation, proxies) goes
+ * through client-node.
+ */
+function connect(values: { kubeconfig?: string | undefined; context?: string | undefined }, io: CliIO): ApiAccess {
+  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env }, { delegateAuth: clientNodeAuth });
+  if (!loaded.ok) throw new Error(loaded.error);
+  return loaded.value.access;
+}
+
+async function rotate(args: readonly string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { namespace: { type: 'string', default: 'ballast-system' }, kubeconfig: { type: 'string' }, context: { type: 'string' }, wait: { type: 'string', default: '15s' } },
+    strict: true,
+  });
+  const wait = /^(\d+)(ms|s)$/.exec(values.wait);
+  if (!wait) throw new Error(`--wait must be a duration such as 15s or 500ms, not "${values.wait}"`);
+  const waitMs = Number(wait[1]) * (wait[2] === 's' ? 1000 : 1);
+  const access = connect(values, io);
+  try {
+    await rotateHeartbeatKey(access, { namespace: values.namespace, waitMs, say: (line) => io.stdout(`${line}\n`) });
+  } finally {
+    access.close();
+  }
+  return 0;
 }
 
 async function convert(args: readonly string[], io: CliIO): Promise<number> {

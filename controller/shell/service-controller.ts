@@ -1,5 +1,5 @@
-// The controller's shell: informers on Services, Namespaces and pools feed
-// ControllerCore; its plans are written back (Service status, pool status and
+// The controller's shell: informers on Services, Namespaces, pools and Nodes
+// (whose own addresses no Service may get) feed ControllerCore; its plans are written back (Service status, pool status and
 // finalizers, Events). Only the leader runs the core: a new term starts from
 // nothing and restores every assignment from Service status before it
 // allocates anything (so losing and regaining leadership is a restart).
@@ -22,7 +22,7 @@
 // - the elector starts a term only after the last one's work has ended, and
 //   everything a term owns (core, queue, the writes it remembers) lives in the
 //   term, so nothing of an old term leaks into a new one.
-import type { V1Namespace, V1Service } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import { POOL_FINALIZER, type IPAddressPool } from '../../shared/api/index.ts';
 import { createInformer, formatApiError, objectClient, RESOURCES, type ApiAccess, type EventRecorder, type Informer, type ObjectClient } from '../../shared/k8s/index.ts';
 import type { Labels } from '../../shared/labels/index.ts';
@@ -30,7 +30,7 @@ import type { Logger } from '../../shared/observability/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { ControllerCore, serviceKeyOf, type PoolPlan, type ServicePlan } from '../core/index.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { trimNamespace, trimPool, trimService } from './trim.ts';
+import { trimNamespace, trimNode, trimPool, trimService } from './trim.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ServiceControllerOptions {
@@ -48,6 +48,7 @@ export interface ServiceControllerOptions {
 }
 
 const POOLS = 'pools';
+const NODES = 'nodes';
 const POOL_STATUS = 'pool-status';
 const svcItem = (key: string): string => `svc:${key}`;
 
@@ -65,6 +66,7 @@ export class ServiceController {
   readonly services: Informer<V1Service>;
   readonly namespaces: Informer<V1Namespace>;
   readonly pools: Informer<IPAddressPool>;
+  readonly nodes: Informer<V1Node>;
   readonly #opts: ServiceControllerOptions;
   readonly #serviceApi: ObjectClient<V1Service>;
   readonly #poolApi: ObjectClient<IPAddressPool>;
@@ -106,6 +108,16 @@ export class ServiceController {
       onUpdate: () => this.#enqueue(POOLS),
       onDelete: () => this.#enqueue(POOLS),
     });
+    this.nodes = createInformer(opts.access, RESOURCES.node, {
+      logger: log,
+      transform: trimNode,
+      // Only their addresses matter here; a node's status changes far more often than those.
+      onAdd: () => this.#enqueue(NODES),
+      onUpdate: (n, old) => {
+        if (JSON.stringify(n.status?.addresses ?? []) !== JSON.stringify(old.status?.addresses ?? [])) this.#enqueue(NODES);
+      },
+      onDelete: () => this.#enqueue(NODES),
+    });
   }
 
   /** Starts the informers (every replica keeps them warm, so a new leader starts at once). */
@@ -113,16 +125,17 @@ export class ServiceController {
     this.services.start();
     this.namespaces.start();
     this.pools.start();
+    this.nodes.start();
   }
 
   async stop(): Promise<void> {
     this.#term?.queue.close();
-    await Promise.all([this.services.stop(), this.namespaces.stop(), this.pools.stop()]);
+    await Promise.all([this.services.stop(), this.namespaces.stop(), this.pools.stop(), this.nodes.stop()]);
   }
 
   /** Informers synced: for /readyz of every replica. */
   readiness(): Result<void, string> {
-    for (const inf of [this.services, this.namespaces, this.pools]) {
+    for (const inf of [this.services, this.namespaces, this.pools, this.nodes]) {
       const r = inf.readiness();
       if (!r.ok) return err(`${inf.resource.kind}: ${r.error}`);
     }
@@ -132,7 +145,7 @@ export class ServiceController {
   /** One leadership term: read fresh, restore, then process changes until signal aborts. */
   async lead(signal: AbortSignal): Promise<void> {
     const log = this.#opts.log;
-    await Promise.all([this.services.synced, this.namespaces.synced, this.pools.synced]);
+    await Promise.all([this.services.synced, this.namespaces.synced, this.pools.synced, this.nodes.synced]);
     if (signal.aborted) return;
     try {
       await Promise.all([this.services.relist(signal), this.pools.relist(signal)]);
@@ -142,6 +155,7 @@ export class ServiceController {
     }
     const core = new ControllerCore({ loadBalancerClass: this.#opts.loadBalancerClass });
     const term: Term = { core, queue: new WorkQueue(), signal, written: new Map() };
+    core.updateNodes([...this.nodes.cache.values()]);
     core.updatePools([...this.pools.cache.values()]);
     const services = [...this.services.cache.values()];
     const restored = core.restore(services, (ns) => this.#namespaceLabels(ns));
@@ -179,6 +193,11 @@ export class ServiceController {
     const { core, queue } = term;
     if (item === POOLS) {
       for (const key of core.updatePools([...this.pools.cache.values()])) queue.add(svcItem(key));
+      queue.add(POOL_STATUS);
+      return true;
+    }
+    if (item === NODES) {
+      for (const key of core.updateNodes([...this.nodes.cache.values()])) queue.add(svcItem(key));
       queue.add(POOL_STATUS);
       return true;
     }

@@ -3,7 +3,7 @@
 // Service as `kubectl apply` leaves it carries its whole last applied
 // configuration as an annotation and managedFields for every writer; 5 000 of
 // them were most of the controller's heap (docs/benchmarks.md, "Memory").
-import type { V1Namespace, V1Service } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import { ANNOTATION, type IPAddressPool } from '../../shared/api/index.ts';
 import { withoutManagedFields } from '../../shared/k8s/index.ts';
 
@@ -46,6 +46,12 @@ export function trimService(s: V1Service): V1Service {
 export function trimNamespace(n: V1Namespace): V1Namespace {
   const m = n.metadata ?? {};
   return { apiVersion: n.apiVersion, kind: n.kind, metadata: { name: m.name, uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels } };
+}
+
+/** A Node's name and addresses (no Service may get a node's own address): not its images, conditions or capacity. */
+export function trimNode(n: V1Node): V1Node {
+  const m = n.metadata ?? {};
+  return { apiVersion: n.apiVersion, kind: n.kind, metadata: { name: m.name, uid: m.uid, resourceVersion: m.resourceVersion }, status: { addresses: n.status?.addresses } };
 }
 
 /** A pool is read whole (spec, status, finalizers, generation, labels), but for managedFields and annotations. */

@@ -57,7 +57,7 @@ describe('without the API server', () => {
     expect(await cluster.waitAnsweredBy(v4, owner.name)).toBe(owner.name);
     expect(await cluster.waitAnsweredBy(v6, owner.name)).toBe(owner.name);
     const log = cluster.speakerLog(owner);
-    expect(log).toContain('loaded the last known cluster state');
+    expect(log).toContain('the API server has not answered: using the cluster state saved on disk');
     // It is not ready (its informers have never listed), and says so.
     const ready = await cluster.lan.http(cluster.speakerUrl(owner, '/readyz?verbose'));
     expect(ready.status).toBe(503);
