@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Service } from '@kubernetes/client-node';
 import { isLoadBalancer, parseServiceRequest } from '../../shared/config/index.ts';
-import { trimNamespace, trimPool, trimService } from './trim.ts';
+import { nodeAddresses } from '../../shared/config/index.ts';
+import { trimNamespace, trimNode, trimPool, trimService } from './trim.ts';
 
 const lastApplied = (o: unknown): string => `${JSON.stringify(o)}\n`;
 
@@ -69,6 +70,20 @@ describe("the controller's cache trims", () => {
     expect(trimmed.metadata!.annotations).toEqual({ 'ballast.io/loadBalancerIPs': '203.0.113.7,2001:db8:100::7', 'ballast.io/allow-shared-ip': 'k' });
     expect(trimService(cases[0]!).metadata!.annotations).toBeUndefined();
     expect(JSON.stringify(trimService(cases[0]!)).length).toBeLessThan(JSON.stringify(cases[0]).length / 2);
+  });
+
+  it('Nodes keep what the core reads of them, their addresses, and nothing of their images or conditions', () => {
+    const node = {
+      metadata: { name: 'n1', uid: 'u', resourceVersion: '7', labels: { a: 'b' }, managedFields: [{}] },
+      status: {
+        addresses: [{ type: 'InternalIP', address: '198.51.100.4' }, { type: 'Hostname', address: 'n1' }],
+        images: [{ names: ['registry.example/app:1'], sizeBytes: 1 }],
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    };
+    const trimmed = trimNode(node);
+    expect(nodeAddresses(trimmed)).toEqual(nodeAddresses(node));
+    expect(trimmed).toEqual({ apiVersion: undefined, kind: undefined, metadata: { name: 'n1', uid: 'u', resourceVersion: '7' }, status: { addresses: node.status.addresses } });
   });
 
   it('Namespaces keep their labels, pools all but managedFields and annotations', () => {
