@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Ballast: one image, two programs (docs/install.md, "Build the image").
 #   docker build -t ghcr.io/ballast-lb/ballast:dev .
-#   controller: node controller/main.js    speaker: node speaker/main.js
+#   controller: node --max-semi-space-size=2 controller/main.js    speaker: node speaker/main.js
 # The .ts sources are compiled to .js at build time, so the image runs plain
 # JavaScript and never pays Node's type stripping (~35 MB RSS in the speaker).
 
@@ -45,4 +45,4 @@ COPY --from=build /cli/ballast /usr/local/bin/ballast
 # Numeric so runAsNonRoot can check it. The speaker's DaemonSet runs it as
 # uid 0 with only CAP_NET_RAW (AF_PACKET; see deploy/speaker/daemonset.yaml).
 USER 65532:65532
-CMD ["node", "controller/main.js"]
+CMD ["node", "--max-semi-space-size=2", "controller/main.js"]

@@ -38,6 +38,14 @@ const BENCHES: Bench[] = [
     run: 'runControllerApiBench',
   },
   {
+    name: 'memory',
+    title: 'Memory with a cluster’s worth of objects',
+    about: 'The controller and a speaker (as the image runs them, scripts/build-js.ts) against a private etcd + kube-apiserver holding 5 000 Services (all LoadBalancer, 1 000 of them announced), 5 000 EndpointSlices and 100 Nodes shaped like real ones (managedFields, kubectl’s last-applied annotation, Node images); MetalLB’s controller (bench/metallb.ts, built from the Go module proxy) on the same objects. Targets: speaker ≤ 80 MiB idle, ≤ 100 MiB at 1 000 IPs; controller no more than MetalLB’s. Before the informer transform and streamed state (commit 23c922c, this bench, same machine): controller 281 MiB built JS / 290 MiB .ts, speaker 310 MiB with nothing advertised / 325 MiB at 1 000 IPs, MetalLB’s controller 161 MiB.',
+    module: './memory.ts',
+    run: 'runMemoryBench',
+    root: true,
+  },
+  {
     name: 'k8s-requests',
     title: 'API request latency',
     about: 'Sequential GETs of one object through shared/k8s (node:https, one kept-alive connection) and through client-node’s generated client, against a private etcd + kube-apiserver.',

@@ -1,9 +1,10 @@
 // The `ballast` command line: argument parsing and dispatch, with all I/O
 // passed in so tests run it like a user would.
 import { parseArgs } from 'node:util';
-import { loadKubeConfig } from '../shared/k8s/index.ts';
+import { loadKubeConfig, type ApiAccess } from '../shared/k8s/index.ts';
 import { analyze, fetchSnapshot, renderStatus, reportToJson } from './status/index.ts';
 import { convertMetalLB } from './convert/index.ts';
+import { clientNodeAuth } from './kube-auth.ts';
 import { rotateHeartbeatKey } from './rotate/index.ts';
 
 export interface CliIO {
@@ -91,9 +92,7 @@ async function status(args: readonly string[], io: CliIO): Promise<number> {
   const width = values.width === undefined ? (io.columns ?? 100) : Number(values.width);
   if (!Number.isInteger(width) || width < 20) throw new Error(`--width must be a whole number of columns, at least 20`);
 
-  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env });
-  if (!loaded.ok) throw new Error(loaded.error);
-  const { access } = loaded.value;
+  const access = connect(values, io);
   const report = analyze(await fetchSnapshot(access, values.namespace, values['load-balancer-class']).finally(() => access.close()));
   if (values.output === 'json') io.stdout(`${reportToJson(report)}\n`);
   else {
@@ -101,6 +100,17 @@ async function status(args: readonly string[], io: CliIO): Promise<number> {
     io.stdout(`${renderStatus(report, { color, width }).join('\n')}\n`);
   }
   return report.problems.some((p) => p.severity === 'error') ? 1 : 0;
+}
+
+/**
+ * The API server of --kubeconfig/--context (or KUBECONFIG, in-cluster, ~/.kube/config), with every kubeconfig
+ * kubectl accepts: what the transport cannot do itself (exec plugins, auth providers, impersonation, proxies) goes
+ * through client-node.
+ */
+function connect(values: { kubeconfig?: string | undefined; context?: string | undefined }, io: CliIO): ApiAccess {
+  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env }, { delegateAuth: clientNodeAuth });
+  if (!loaded.ok) throw new Error(loaded.error);
+  return loaded.value.access;
 }
 
 async function rotate(args: readonly string[], io: CliIO): Promise<number> {
@@ -112,9 +122,7 @@ async function rotate(args: readonly string[], io: CliIO): Promise<number> {
   const wait = /^(\d+)(ms|s)$/.exec(values.wait);
   if (!wait) throw new Error(`--wait must be a duration such as 15s or 500ms, not "${values.wait}"`);
   const waitMs = Number(wait[1]) * (wait[2] === 's' ? 1000 : 1);
-  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env });
-  if (!loaded.ok) throw new Error(loaded.error);
-  const { access } = loaded.value;
+  const access = connect(values, io);
   try {
     await rotateHeartbeatKey(access, { namespace: values.namespace, waitMs, say: (line) => io.stdout(`${line}\n`) });
   } finally {

@@ -56,11 +56,13 @@ if (f.webhookEnabled) {
   );
 }
 
+// One term of leadership. The elector never starts a term before the last one's work (this function) has
+// returned, so the gauge's 1 and 0 cannot interleave across terms.
 const lead = async (signal: AbortSignal): Promise<void> => {
   metrics.leader.set(1);
-  log.info('leading: restoring assignments, then allocating');
+  log.info('leading: reading Services and pools fresh, restoring assignments, then allocating');
   try {
-    await ensureHeartbeatSecret(access, f.namespace, log);
+    await ensureHeartbeatSecret(access, f.namespace, log, signal);
     await controller.lead(signal);
   } finally {
     metrics.leader.set(0);

@@ -9,10 +9,11 @@ import type { Logger } from '../../shared/observability/index.ts';
 
 export { HEARTBEAT_SECRET, HEARTBEAT_SECRET_KEY };
 
-export async function ensureHeartbeatSecret(access: ApiAccess, namespace: string, log: Logger): Promise<void> {
+/** Creates the Secret unless it exists; signal ends it with the leader's term. */
+export async function ensureHeartbeatSecret(access: ApiAccess, namespace: string, log: Logger, signal?: AbortSignal): Promise<void> {
   const secrets = objectClient(access, RESOURCES.secret);
-  const existing = await secrets.get({ namespace, name: HEARTBEAT_SECRET });
-  if (existing.ok) return;
+  const existing = await secrets.get({ namespace, name: HEARTBEAT_SECRET }, { signal });
+  if (existing.ok || signal?.aborted) return;
   if (existing.error.code !== 404) {
     log.warn({ err: formatApiError(existing.error) }, 'could not read the heartbeat Secret');
     return;
@@ -23,7 +24,7 @@ export async function ensureHeartbeatSecret(access: ApiAccess, namespace: string
     metadata: { name: HEARTBEAT_SECRET, namespace, labels: { 'app.kubernetes.io/name': 'ballast', 'app.kubernetes.io/component': 'speaker' } },
     type: 'Opaque',
     data: { [HEARTBEAT_SECRET_KEY]: randomBytes(32).toString('base64') },
-  });
+  }, { signal });
   if (created.ok) log.info({ secret: `${namespace}/${HEARTBEAT_SECRET}` }, 'created the speakers\' heartbeat key');
   else if (created.error.code !== 409) log.warn({ err: formatApiError(created.error) }, 'could not create the heartbeat Secret');
 }

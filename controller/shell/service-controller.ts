@@ -3,6 +3,25 @@
 // finalizers, Events). Only the leader runs the core: a new term starts from
 // nothing and restores every assignment from Service status before it
 // allocates anything (so losing and regaining leadership is a restart).
+//
+// Fencing a term, the way client-go's leader election is meant to be used
+// (controller-runtime gets it by exiting the process when the lease is lost;
+// we keep the warm caches and end the term's work instead):
+// - every write of a term carries the term's AbortSignal, which the elector
+//   aborts at the renew deadline, before any other replica may take the lease
+//   (shared/k8s/leader.ts): a write held up in the network is cut off with its
+//   term instead of landing, up to its 30 s timeout later, in the next
+//   leader's term. What a client cannot recall is a request the API server
+//   already has: the gap between renew deadline and lease duration (5 s by
+//   default) is left for it;
+// - a term starts from a quorum read of Services and pools (Informer.relist),
+//   not from the cache: this replica's watch may lag behind what the last
+//   leader wrote (a slow or partitioned API server), and restoring from a
+//   stale view would hand out an IP the last leader had just given away. The
+//   relist also keeps what the core sees of each object moving forward only;
+// - the elector starts a term only after the last one's work has ended, and
+//   everything a term owns (core, queue, the writes it remembers) lives in the
+//   term, so nothing of an old term leaks into a new one.
 import type { V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import { POOL_FINALIZER, type IPAddressPool } from '../../shared/api/index.ts';
 import { createInformer, formatApiError, objectClient, RESOURCES, type ApiAccess, type EventRecorder, type Informer, type ObjectClient } from '../../shared/k8s/index.ts';
@@ -11,6 +30,7 @@ import type { Logger } from '../../shared/observability/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { ControllerCore, serviceKeyOf, type PoolPlan, type ServicePlan } from '../core/index.ts';
 import type { ControllerMetrics } from './metrics.ts';
+import { trimNamespace, trimNode, trimPool, trimService } from './trim.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ServiceControllerOptions {
@@ -32,6 +52,16 @@ const NODES = 'nodes';
 const POOL_STATUS = 'pool-status';
 const svcItem = (key: string): string => `svc:${key}`;
 
+/** One leadership term: its decisions, its work, and when it ends. */
+interface Term {
+  readonly core: ControllerCore;
+  readonly queue: WorkQueue;
+  /** Aborted when the term ends: every write of the term carries it. */
+  readonly signal: AbortSignal;
+  /** The Service as our last status write returned it, until the watch brings it back: the cache may be older. */
+  readonly written: Map<string, V1Service>;
+}
+
 export class ServiceController {
   readonly services: Informer<V1Service>;
   readonly namespaces: Informer<V1Namespace>;
@@ -41,9 +71,7 @@ export class ServiceController {
   readonly #serviceApi: ObjectClient<V1Service>;
   readonly #poolApi: ObjectClient<IPAddressPool>;
   /** The leader's term, while leading. */
-  #term: { core: ControllerCore; queue: WorkQueue } | undefined;
-  /** The Service as our last status write returned it, until the watch brings it back: the cache may be older. */
-  readonly #pendingStatus = new Map<string, V1Service>();
+  #term: Term | undefined;
 
   constructor(opts: ServiceControllerOptions) {
     this.#opts = opts;
@@ -52,19 +80,21 @@ export class ServiceController {
     this.#poolApi = objectClient(opts.access, RESOURCES.ipAddressPool);
     this.services = createInformer(opts.access, RESOURCES.service, {
       logger: log,
+      transform: trimService,
       onAdd: (s) => this.#enqueue(svcItem(serviceKeyOf(s))),
       onUpdate: (s) => {
         // Any newer view of the Service (usually our own write coming back) replaces what we wrote.
-        this.#pendingStatus.delete(serviceKeyOf(s));
+        this.#term?.written.delete(serviceKeyOf(s));
         this.#enqueue(svcItem(serviceKeyOf(s)));
       },
       onDelete: (s) => {
-        this.#pendingStatus.delete(serviceKeyOf(s));
+        this.#term?.written.delete(serviceKeyOf(s));
         this.#enqueue(svcItem(serviceKeyOf(s)));
       },
     });
     this.namespaces = createInformer(opts.access, RESOURCES.namespace, {
       logger: log,
+      transform: trimNamespace,
       // Namespace labels feed serviceAllocation.namespaceSelectors.
       onUpdate: (ns, old) => {
         if (JSON.stringify(ns.metadata?.labels ?? {}) !== JSON.stringify(old.metadata?.labels ?? {})) this.#enqueueNamespace(ns.metadata?.name ?? '');
@@ -73,12 +103,14 @@ export class ServiceController {
     this.pools = createInformer(opts.access, RESOURCES.ipAddressPool, {
       namespace: opts.namespace,
       logger: log,
+      transform: trimPool,
       onAdd: () => this.#enqueue(POOLS),
       onUpdate: () => this.#enqueue(POOLS),
       onDelete: () => this.#enqueue(POOLS),
     });
     this.nodes = createInformer(opts.access, RESOURCES.node, {
       logger: log,
+      transform: trimNode,
       // Only their addresses matter here; a node's status changes far more often than those.
       onAdd: () => this.#enqueue(NODES),
       onUpdate: (n, old) => {
@@ -110,33 +142,38 @@ export class ServiceController {
     return ok(undefined);
   }
 
-  /** One leadership term: restore, then process changes until signal aborts. */
+  /** One leadership term: read fresh, restore, then process changes until signal aborts. */
   async lead(signal: AbortSignal): Promise<void> {
     const log = this.#opts.log;
     await Promise.all([this.services.synced, this.namespaces.synced, this.pools.synced, this.nodes.synced]);
     if (signal.aborted) return;
+    try {
+      await Promise.all([this.services.relist(signal), this.pools.relist(signal)]);
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
     const core = new ControllerCore({ loadBalancerClass: this.#opts.loadBalancerClass });
-    const queue = new WorkQueue();
+    const term: Term = { core, queue: new WorkQueue(), signal, written: new Map() };
     core.updateNodes([...this.nodes.cache.values()]);
     core.updatePools([...this.pools.cache.values()]);
     const services = [...this.services.cache.values()];
     const restored = core.restore(services, (ns) => this.#namespaceLabels(ns));
-    log.info({ restored: restored.restored, failed: restored.failed.length, pools: this.pools.cache.size }, 'restored assignments from Service status');
+    log.info({ restored: restored.restored, failed: restored.failed.length, pools: this.pools.cache.size }, 'restored assignments from Service status (read fresh)');
     for (const f of restored.failed) log.warn({ service: f.key }, f.message);
-    this.#term = { core, queue };
-    for (const s of services) queue.add(svcItem(serviceKeyOf(s)));
-    queue.add(POOL_STATUS);
+    this.#term = term;
+    for (const s of services) term.queue.add(svcItem(serviceKeyOf(s)));
+    term.queue.add(POOL_STATUS);
     try {
       // Decisions are synchronous; the status writes they lead to overlap (5000 Services would
       // otherwise wait for 5000 round trips one after the other).
-      await queue.run((item) => this.#process(core, queue, item), signal, {
+      await term.queue.run((item) => this.#process(term, item), signal, {
         concurrency: this.#opts.writeConcurrency ?? 16,
         onError: (item, e) => log.error({ item, err: e }, 'sync failed'),
       });
     } finally {
-      queue.close();
-      this.#term = undefined;
-      this.#pendingStatus.clear();
+      term.queue.close();
+      if (this.#term === term) this.#term = undefined;
     }
   }
 
@@ -152,7 +189,8 @@ export class ServiceController {
     return this.namespaces.cache.get(ns)?.metadata?.labels ?? {};
   }
 
-  async #process(core: ControllerCore, queue: WorkQueue, item: string): Promise<boolean> {
+  async #process(term: Term, item: string): Promise<boolean> {
+    const { core, queue } = term;
     if (item === POOLS) {
       for (const key of core.updatePools([...this.pools.cache.values()])) queue.add(svcItem(key));
       queue.add(POOL_STATUS);
@@ -163,18 +201,17 @@ export class ServiceController {
       queue.add(POOL_STATUS);
       return true;
     }
-    if (item === POOL_STATUS) return this.#writePools(core.poolPlans(new Date()));
+    if (item === POOL_STATUS) return this.#writePools(term, core.poolPlans(new Date()));
     const key = item.slice(4);
-    const pending = this.#pendingStatus.get(key);
-    const svc = this.services.cache.has(key) ? (pending ?? this.services.cache.get(key)) : undefined;
+    const svc = this.services.cache.has(key) ? (term.written.get(key) ?? this.services.cache.get(key)) : undefined;
     const plan = core.syncService(key, svc, this.#namespaceLabels(key.split('/')[0] ?? ''));
-    const done = svc ? await this.#writeService(svc, plan) : true;
+    const done = svc ? await this.#writeService(term, svc, plan) : true;
     for (const waiting of plan.wake) queue.add(svcItem(waiting));
     queue.addAfter(POOL_STATUS, this.#opts.poolStatusDelayMs ?? 500);
     return done;
   }
 
-  async #writeService(svc: V1Service, plan: ServicePlan): Promise<boolean> {
+  async #writeService(term: Term, svc: V1Service, plan: ServicePlan): Promise<boolean> {
     const { events, metrics, log } = this.#opts;
     for (const e of plan.events) {
       if (e.type === 'Warning') {
@@ -190,12 +227,14 @@ export class ServiceController {
     // the write fails with 409 and the Service is decided again on what it is now.
     const written = await this.#serviceApi.patchStatus(ref, { loadBalancer: { ingress: plan.ingress.length ? plan.ingress.map((i) => ({ ...i })) : null } } as never, {
       resourceVersion: svc.metadata?.resourceVersion,
+      signal: term.signal,
     });
     if (!written.ok) {
+      if (term.signal.aborted) return false; // the term ended: the next one reads fresh
       if (written.error.code === 404) return true; // deleted meanwhile
       if (written.error.code === 409) {
         metrics.statusWrites.inc({ kind: 'service', result: 'conflict' });
-        this.#pendingStatus.delete(plan.key);
+        term.written.delete(plan.key);
         log.debug({ service: plan.key }, 'the Service changed while it was being decided; deciding again');
         return false;
       }
@@ -205,11 +244,11 @@ export class ServiceController {
     }
     metrics.statusWrites.inc({ kind: 'service', result: 'ok' });
     metrics.allocations.inc({ result: plan.ingress.length ? 'assigned' : 'cleared' });
-    this.#pendingStatus.set(plan.key, written.value);
+    term.written.set(plan.key, trimService(written.value));
     return true;
   }
 
-  async #writePools(plans: readonly PoolPlan[]): Promise<boolean> {
+  async #writePools(term: Term, plans: readonly PoolPlan[]): Promise<boolean> {
     const { events, metrics, log, namespace } = this.#opts;
     let allDone = true;
     for (const plan of plans) {
@@ -218,7 +257,8 @@ export class ServiceController {
       if (!cached) continue;
       for (const e of plan.events) events.warning(cached, e.reason as Capitalize<string>, e.message);
       if (plan.status) {
-        const r = await this.#poolApi.patchStatus(ref, plan.status);
+        const r = await this.#poolApi.patchStatus(ref, plan.status, { signal: term.signal });
+        if (term.signal.aborted) return false;
         metrics.statusWrites.inc({ kind: 'pool', result: r.ok ? 'ok' : 'error' });
         if (!r.ok && r.error.code !== 404) {
           log.warn({ pool: plan.name, err: formatApiError(r.error) }, 'writing pool status failed; will retry');
@@ -229,20 +269,19 @@ export class ServiceController {
         const current = cached.metadata.finalizers ?? [];
         const finalizers = plan.finalizer === 'add' ? [...current, POOL_FINALIZER] : current.filter((f) => f !== POOL_FINALIZER);
         // resourceVersion makes the merge patch conditional: another writer's finalizer is never lost.
-        const r = await this.#poolApi.patch(ref, { metadata: { finalizers, resourceVersion: cached.metadata.resourceVersion } });
+        const r = await this.#poolApi.patch(ref, { metadata: { finalizers, resourceVersion: cached.metadata.resourceVersion } }, { signal: term.signal });
+        if (term.signal.aborted) return false;
         if (!r.ok && r.error.code !== 404) {
           log.warn({ pool: plan.name, err: formatApiError(r.error) }, `${plan.finalizer === 'add' ? 'adding' : 'removing'} the pool finalizer failed; will retry`);
           allDone = false;
         } else if (r.ok && plan.finalizer === 'remove') log.info({ pool: plan.name }, 'no Service uses the deleted pool any more: finalizer removed');
       }
     }
-    this.#updateUsageMetrics();
+    this.#updateUsageMetrics(term.core);
     return allDone;
   }
 
-  #updateUsageMetrics(): void {
-    const core = this.#term?.core;
-    if (!core) return;
+  #updateUsageMetrics(core: ControllerCore): void {
     const { addressesInUse, addressesFree } = this.#opts.metrics;
     addressesInUse.reset();
     addressesFree.reset();

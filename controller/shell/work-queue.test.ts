@@ -33,7 +33,7 @@ describe('WorkQueue', () => {
   });
 
   it('retries a failing key with growing delays and forgets the failures after a success', async () => {
-    const q = new WorkQueue({ retryDelayMs: 10, maxRetryDelayMs: 40 });
+    const q = new WorkQueue({ retryBackoff: { initialMs: 10, maxMs: 40, random: () => 1 } });
     const at: number[] = [];
     const t0 = Date.now();
     q.add('k');

@@ -4,24 +4,23 @@
 // be in flight at once: a sync decides synchronously (the allocator is only
 // touched between awaits, so it needs no lock) and then waits for its writes,
 // and those writes overlap.
+import { backoffDelay, type BackoffOptions } from '../../shared/k8s/index.ts';
+
 export interface WorkQueueOptions {
-  /** First retry delay after a failure (default 200 ms), doubling per failure up to maxRetryDelayMs (default 30 s). */
-  retryDelayMs?: number;
-  maxRetryDelayMs?: number;
+  /** Delays before a failed key is retried: the shared backoff, from 200 ms (a 409 is often cured at once) up to 30 s. */
+  retryBackoff?: BackoffOptions;
 }
 
 export class WorkQueue {
   readonly #queued = new Set<string>();
   readonly #delayed = new Map<string, NodeJS.Timeout>();
   readonly #failures = new Map<string, number>();
-  readonly #retryDelayMs: number;
-  readonly #maxRetryDelayMs: number;
+  readonly #backoff: BackoffOptions;
   #wake: (() => void) | undefined;
   #closed = false;
 
   constructor(opts: WorkQueueOptions = {}) {
-    this.#retryDelayMs = opts.retryDelayMs ?? 200;
-    this.#maxRetryDelayMs = opts.maxRetryDelayMs ?? 30_000;
+    this.#backoff = { initialMs: 200, ...opts.retryBackoff };
   }
 
   get length(): number {
@@ -100,6 +99,6 @@ export class WorkQueue {
   #retry(key: string): void {
     const n = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, n);
-    this.addAfter(key, Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** (n - 1)));
+    this.addAfter(key, backoffDelay(n, this.#backoff));
   }
 }

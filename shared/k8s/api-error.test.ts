@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiException } from '@kubernetes/client-node';
-import { apiErrorFromResponse, formatApiError, isTransient, toApiError } from './api-error.ts';
+import { apiErrorFromResponse, apiErrorFromStatus, formatApiError, isResourceVersionTooLarge, isTransient, parseRetryAfter, toApiError } from './api-error.ts';
 
 const conflict = JSON.stringify({
   kind: 'Status',
@@ -35,6 +35,38 @@ describe('ApiError', () => {
     expect(formatApiError(toApiError(refused))).toBe('no response (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:6443');
     expect(toApiError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toMatchObject({ code: undefined, reason: 'Timeout' });
     expect(toApiError('weird')).toEqual({ code: undefined, reason: 'Error', message: 'weird' });
+  });
+
+  it('keeps details.causes and Retry-After: "too large resource version" as kube-apiserver 1.36 sends it, and as 1.17 did', () => {
+    const body = JSON.stringify({
+      kind: 'Status',
+      status: 'Failure',
+      message: 'Timeout: Too large resource version: 99999999, current: 201',
+      reason: 'Timeout',
+      details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
+      code: 504,
+    });
+    const e = apiErrorFromResponse(504, body, '1');
+    expect(e).toEqual({
+      code: 504,
+      reason: 'Timeout',
+      message: 'Timeout: Too large resource version: 99999999, current: 201',
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterMs: 1_000,
+    });
+    expect(isResourceVersionTooLarge(e)).toBe(true);
+    expect(isResourceVersionTooLarge(apiErrorFromStatus({ kind: 'Status', code: 504, reason: 'Timeout', message: 'Too large resource version: 9, current: 3' }))).toBe(true);
+    expect(isResourceVersionTooLarge(apiErrorFromResponse(504, JSON.stringify({ kind: 'Status', code: 504, reason: 'Timeout', message: 'request timed out' })))).toBe(false);
+    expect(apiErrorFromStatus({ kind: 'Status', code: 422, reason: 'Invalid', message: 'x', details: { causes: [{ field: 'spec.addresses[0]', message: 'bad', reason: 'FieldValueInvalid' }] } }).causes).toEqual([
+      { field: 'spec.addresses[0]', message: 'bad', reason: 'FieldValueInvalid' },
+    ]);
+  });
+
+  it('Retry-After in seconds or as an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3_000);
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+    expect(parseRetryAfter(new Date(Date.now() + 10_000).toUTCString())).toBeGreaterThan(8_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
   });
 
   it('transient: no answer, 429 and 5xx; not the answers a retry cannot change', () => {

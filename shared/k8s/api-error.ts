@@ -9,6 +9,17 @@ export interface ApiError {
   readonly reason: string;
   /** The API server's own message, else the transport's. */
   readonly message: string;
+  /** The Status's `details.causes`: which field was invalid, or why a resourceVersion cannot be served (`ResourceVersionTooLarge`). */
+  readonly causes?: readonly StatusCause[];
+  /** The Retry-After header of the answer (429, some 5xx), in ms: how long the API server asks us to wait. */
+  readonly retryAfterMs?: number;
+}
+
+/** One entry of a metav1.Status's details.causes. */
+export interface StatusCause {
+  readonly reason?: string;
+  readonly message?: string;
+  readonly field?: string;
 }
 
 /** `409 Conflict: Operation cannot be fulfilled on leases.coordination.k8s.io "x": …` or `no response (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:6443`. */
@@ -26,6 +37,22 @@ interface StatusBody {
   code?: number;
   reason?: string;
   message?: string;
+  details?: { causes?: unknown };
+}
+
+/**
+ * The API server cannot serve that resourceVersion yet: it is newer than anything it has (its watch cache lags
+ * behind another API server's, or etcd was restored from a backup). 504 with cause ResourceVersionTooLarge; API
+ * servers before 1.18.6 said so only in the message (client-go's isTooLargeResourceVersionError).
+ */
+export function isResourceVersionTooLarge(e: ApiError): boolean {
+  if (e.causes?.some((c) => c.reason === 'ResourceVersionTooLarge')) return true;
+  return e.code === 504 && (e.message.includes('Too large resource version') || (e.causes ?? []).some((c) => c.message === 'Too large resource version'));
+}
+
+/** The resourceVersion asked for has been compacted away (410 Expired/Gone): list again. */
+export function isExpired(e: ApiError): boolean {
+  return e.code === 410;
 }
 
 const REASON_BY_CODE: Readonly<Record<number, string>> = {
@@ -44,14 +71,36 @@ const REASON_BY_CODE: Readonly<Record<number, string>> = {
   504: 'Timeout',
 };
 
-/** An HTTP answer that is not 2xx → ApiError; body is the raw response text (a metav1.Status when the API server wrote it). */
-export function apiErrorFromResponse(code: number, body: string | undefined): ApiError {
+/** An HTTP answer that is not 2xx → ApiError; body is the raw response text (a metav1.Status when the API server wrote it), retryAfter its Retry-After header. */
+export function apiErrorFromResponse(code: number, body: string | undefined, retryAfter?: string): ApiError {
   const status = parseStatus(body);
+  const retryAfterMs = parseRetryAfter(retryAfter);
   return {
     code,
     reason: status?.reason || REASON_BY_CODE[code] || 'Unknown',
     message: status?.message || body?.trim() || `HTTP ${code}`,
+    ...causesOf(status),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   };
+}
+
+/** Retry-After as the API server sends it: whole seconds (an HTTP date is allowed too, and read). */
+export function parseRetryAfter(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function causesOf(status: StatusBody | undefined): { causes?: StatusCause[] } {
+  const raw = status?.details?.causes;
+  if (!Array.isArray(raw) || raw.length === 0) return {};
+  const causes = raw.flatMap((c: unknown): StatusCause[] => {
+    if (c === null || typeof c !== 'object') return [];
+    const { reason, message, field } = c as Record<string, unknown>;
+    return [{ ...(typeof reason === 'string' ? { reason } : {}), ...(typeof message === 'string' ? { message } : {}), ...(typeof field === 'string' ? { field } : {}) }];
+  });
+  return causes.length ? { causes } : {};
 }
 
 /** A metav1.Status object (a watch ERROR event's object) → ApiError. */
@@ -62,6 +111,7 @@ export function apiErrorFromStatus(status: unknown): ApiError {
     code,
     reason: s?.reason || (code !== undefined ? REASON_BY_CODE[code] : undefined) || 'Unknown',
     message: s?.message || (code !== undefined ? `HTTP ${code}` : 'error event without a message'),
+    ...causesOf(s),
   };
 }
 
@@ -95,6 +145,7 @@ export function toApiError(e: unknown): ApiError {
         code: httpCode,
         reason: status?.reason || REASON_BY_CODE[httpCode] || 'Unknown',
         message: status?.message || (typeof x.body === 'string' && x.body.trim()) || firstLine(x.message) || `HTTP ${httpCode}`,
+        ...causesOf(status),
       };
     }
     // undici's fetch wraps the socket error: TypeError('fetch failed', { cause: Error{ code: 'ECONNREFUSED' } }).

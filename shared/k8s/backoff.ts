@@ -1,47 +1,62 @@
-// Capped exponential backoff with downward jitter (never longer than the cap,
-// so "how long can a broken watch stay broken" has one answer: maxMs).
+// The one retry policy of everything that talks to the API server (informers,
+// the controller's work queue, event writes): client-go's, with full jitter.
+// client-go's reflector waits 800 ms doubling to a 30 s cap and forgets its
+// failures after 2 minutes without one (wait.NewExponentialBackoffManager).
+// Full jitter (each delay uniform in [0, ceiling]) spreads the clients that
+// failed together — every speaker of a DaemonSet when the API server restarts
+// — over the whole window instead of bunching them at its end (the AWS
+// Architecture Blog's "Exponential Backoff and Jitter" compares the variants).
 
-/** Restart delays: initialMs, doubling (factor) up to maxMs, each shortened by up to jitter. */
+/** Delays after successive failures. */
 export interface BackoffOptions {
-  /** First delay (default 500 ms). */
+  /** Ceiling of the first delay (default 800 ms). */
   initialMs?: number;
-  /** Longest delay (default 10 s). */
+  /** Largest ceiling (default 30 s). */
   maxMs?: number;
-  /** Growth per failure (default 2). */
-  factor?: number;
-  /** Each delay is shortened by up to this fraction at random (default 0.2), so restarted peers do not retry in step. */
-  jitter?: number;
+  /** A failure this long after the previous one starts over from initialMs (default 2 min): a healthy period resets. */
+  resetAfterMs?: number;
+  /** The jitter's source of uniform [0, 1) numbers (default Math.random; tests fix it). */
+  random?: () => number;
 }
 
-/** Delays for successive failures; reset() after a success. */
+const DEFAULTS = { initialMs: 800, maxMs: 30_000, resetAfterMs: 120_000, random: Math.random } as const;
+
+function settings(opts: BackoffOptions): Required<BackoffOptions> {
+  const s = { ...DEFAULTS, ...opts };
+  if (!(s.initialMs > 0 && s.maxMs >= s.initialMs && s.resetAfterMs >= 0)) throw new Error(`invalid backoff ${JSON.stringify(opts)}`);
+  return s;
+}
+
+/** The delay before retry number `failures` (1 for the first): uniform in [0, min(maxMs, initialMs · 2^(failures−1))]. */
+export function backoffDelay(failures: number, opts: BackoffOptions = {}): number {
+  const s = settings(opts);
+  const ceiling = Math.min(s.maxMs, s.initialMs * 2 ** Math.max(0, Math.min(failures - 1, 52)));
+  return Math.round(ceiling * s.random());
+}
+
+/** Delays for successive failures of one thing (a list+watch loop); forgets them after a healthy period, or on reset(). */
 export class Backoff {
-  private readonly initialMs: number;
-  private readonly maxMs: number;
-  private readonly factor: number;
-  private readonly jitter: number;
-  private readonly random: () => number;
-  private failures = 0;
+  readonly #opts: Required<BackoffOptions>;
+  readonly #now: () => number;
+  #failures = 0;
+  #lastFailureAt = -Infinity;
 
-  constructor(opts: BackoffOptions = {}, random: () => number = Math.random) {
-    this.initialMs = opts.initialMs ?? 500;
-    this.maxMs = opts.maxMs ?? 10_000;
-    this.factor = opts.factor ?? 2;
-    this.jitter = opts.jitter ?? 0.2;
-    this.random = random;
-    if (!(this.initialMs > 0 && this.maxMs >= this.initialMs && this.factor >= 1 && this.jitter >= 0 && this.jitter < 1)) {
-      throw new Error(`invalid backoff ${JSON.stringify(opts)}`);
-    }
+  constructor(opts: BackoffOptions = {}, now: () => number = () => performance.now()) {
+    this.#opts = settings(opts);
+    this.#now = now;
   }
 
-  /** The delay before the next attempt; each call counts one more failure. */
-  next(): number {
-    const base = Math.min(this.maxMs, this.initialMs * this.factor ** this.failures);
-    if (base < this.maxMs) this.failures++;
-    return Math.round(base * (1 - this.jitter * this.random()));
+  /** Counts one more failure and returns the delay before the next attempt: at least atLeastMs (a Retry-After). */
+  next(atLeastMs = 0): number {
+    const now = this.#now();
+    if (now - this.#lastFailureAt >= this.#opts.resetAfterMs) this.#failures = 0;
+    this.#lastFailureAt = now;
+    this.#failures++;
+    return Math.max(atLeastMs, backoffDelay(this.#failures, this.#opts));
   }
 
-  /** After a success: the next failure waits initialMs again. */
+  /** After a success that proves health: the next failure starts over. */
   reset(): void {
-    this.failures = 0;
+    this.#failures = 0;
   }
 }

@@ -18,12 +18,20 @@ export type PatchType = keyof typeof PATCH_CONTENT_TYPE;
 /** The status type of an object type (`IPAddressPoolStatus` for `IPAddressPool`). */
 export type StatusOf<T> = T extends { status?: infer S } ? NonNullable<S> : never;
 
-/** What to list: a namespace (else all) and label/field selectors. */
+/** What to list: a namespace (else all), label/field selectors, and from where. */
 export interface ListOptions {
   /** Only this namespace; all namespaces when omitted (namespaced resources). */
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * Unset: the latest state, a quorum read of etcd. "0": any state, from the API server's watch cache. A version
+   * with resourceVersionMatch NotOlderThan: at least that new (the watch cache serves it once it has caught up).
+   */
+  resourceVersion?: string;
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
+  /** Page size (default 500); 0: one page, everything at once. */
+  limit?: number;
 }
 
 /** A complete list and the resourceVersion it was read at. */
@@ -79,12 +87,15 @@ class ResourceClient<T extends ApiObject> implements ObjectClient<T> {
   async list(opts: ListOptions & CallOptions = {}): Promise<Result<ObjectList<T>, ApiError>> {
     const items: T[] = [];
     let cont: string | undefined;
+    const limit = opts.limit === 0 ? undefined : (opts.limit ?? PAGE);
     for (;;) {
+      // The version goes with the first page only: the continue token carries it (the API server refuses both).
+      const version = cont === undefined ? { resourceVersion: opts.resourceVersion, resourceVersionMatch: opts.resourceVersionMatch } : {};
       const page = await this.access.request<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>(
         'GET',
         collectionPath(this.resource, opts.namespace),
         {
-          query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: PAGE, continue: cont },
+          query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, ...version, limit, continue: cont },
           timeoutMs: opts.timeoutMs,
           signal: opts.signal,
         },

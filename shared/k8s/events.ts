@@ -14,6 +14,7 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../observability/index.ts';
 import { formatApiError, isTransient, type ApiError } from './api-error.ts';
 import { objectClient, type ObjectClient } from './client.ts';
+import { backoffDelay } from './backoff.ts';
 import { EventAggregator, type AggregatedEvent, type AggregatorOptions } from './event-aggregator.ts';
 import { RESOURCES, type ApiObject } from './resources.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -279,7 +280,7 @@ class QueuedEventRecorder implements EventRecorder {
       d.waitingRetry = false;
       this.enqueue(entry);
       this.notifyIfIdle();
-    }, 500 * 2 ** d.attempts);
+    }, backoffDelay(d.attempts, { initialMs: 1_000 }));
     this.retries.add(t);
     return false;
   }

@@ -9,11 +9,14 @@ export {
   type LoadedKubeConfig,
   type LoadOptions,
   type LivenessOptions,
+  type DelegatedAuth,
+  type RawEntry,
 } from './transport/index.ts';
-export { formatApiError, isTransient, toApiError, type ApiError } from './api-error.ts';
+export { formatApiError, isExpired, isResourceVersionTooLarge, isTransient, toApiError, type ApiError, type StatusCause } from './api-error.ts';
 export { RESOURCES, defineResource, objectKey, type ApiObject, type ObjectRef, type Resource } from './resources.ts';
 export { objectClient, type ObjectClient, type ObjectList, type ListOptions, type CallOptions, type PatchType, type StatusOf } from './client.ts';
-export type { BackoffOptions } from './backoff.ts';
+export { Backoff, backoffDelay, type BackoffOptions } from './backoff.ts';
 export { createInformer, type Informer, type InformerHandlers, type InformerOptions, type ObjectCache } from './informer.ts';
+export { withoutManagedFields } from './trim.ts';
 export { createEventRecorder, type EventRecorder, type EventRecorderOptions, type EventReason, type EventStats, type EventType } from './events.ts';
 export { createLeaderElector, type LeaderElector, type LeaderElectionOptions } from './leader.ts';

@@ -2,7 +2,8 @@
 // custom resources, and what happens when the API server goes away and comes back.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { ControlPlane, accessFromHandle, uniqueName, waitFor } from '../../test/lab/index.ts';
+import { join } from 'node:path';
+import { ControlPlane, FaultProxy, accessFromHandle, accessFromKubeconfig, uniqueName, waitFor } from '../../test/lab/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { createInformer, defineResource, objectClient, RESOURCES, type ApiAccess, type Informer, type ObjectClient } from './index.ts';
 
@@ -150,6 +151,99 @@ describe('informer on the shared control plane', () => {
   });
 });
 
+describe('informer: where its state comes from (through the fault proxy, against the real API server)', () => {
+  const handle = inject('controlPlane');
+  const admin = accessFromHandle(handle);
+  const maps = objectClient(admin, configMaps);
+  const ns = uniqueName('informer-rv');
+  const stops: Array<() => Promise<void>> = [];
+  let proxy: FaultProxy;
+  let via: ApiAccess;
+  const requests = () => proxy.requests({ path: `/namespaces/${ns}/configmaps` });
+  const watchesOf = { path: `/namespaces/${ns}/configmaps`, watch: true } as const;
+  // What this API server answers to a list at a version it has not reached (captured from kube-apiserver 1.36).
+  const tooLarge = {
+    kind: 'fail',
+    status: 504,
+    reason: 'Timeout',
+    message: 'Timeout: Too large resource version: 99999999, current: 201',
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  } as const;
+
+  beforeAll(async () => {
+    await must(objectClient(admin, RESOURCES.namespace).create({ metadata: { name: ns } }));
+    proxy = await FaultProxy.forControlPlane(handle);
+    via = accessFromKubeconfig(proxy.writeKubeconfig(join(handle.dir, `${ns}.kubeconfig`)));
+  });
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+    await proxy.close();
+    await objectClient(admin, RESOURCES.namespace).delete({ name: ns });
+  });
+
+  async function started(prefix: string) {
+    const seen = recorder();
+    const inf = createInformer(via, configMaps, { namespace: ns, labelSelector: `set=${prefix}`, ...seen.handlers });
+    stops.push(() => inf.stop());
+    inf.start();
+    await inf.synced;
+    return { inf, seen };
+  }
+  const lastQuery = (match: (q: URLSearchParams) => boolean): URLSearchParams | undefined => requests().filter((r) => match(r.query)).at(-1)?.query;
+
+  it('streams the latest state from the watch cache; after a 410, the state "not older than" what it had; after "too large", the latest again', async () => {
+    for (const name of ['s-1', 's-2']) await must(maps.create(cm(ns, name, '1', { set: 's' })));
+    const { inf, seen } = await started('s');
+    expect(seen.added.sort()).toEqual(['s-1', 's-2']);
+    const first = requests()[0]!.query;
+    expect([first.get('sendInitialEvents'), first.get('resourceVersionMatch'), first.get('resourceVersion')]).toEqual(['true', 'NotOlderThan', null]);
+    expect(requests().filter((r) => !r.watch)).toEqual([]); // no list at all
+
+    // The watch position is compacted away (410, as the watch cache sends it): the state again, not older than what it had.
+    await must(maps.patch({ namespace: ns, name: 's-1' }, { data: { v: '2' } }));
+    await waitFor('the update', () => seen.updated.length === 1);
+    const had = inf.cache.get(`${ns}/s-1`)!.metadata!.resourceVersion!;
+    proxy.add({ match: { ...watchesOf, where: (r) => !r.query.has('sendInitialEvents') }, action: { kind: 'fail', status: 410, reason: 'Expired', message: 'too old resource version', asWatchEvent: true }, times: 1 });
+    proxy.cut(watchesOf);
+    await waitFor('a stream not older than what it had', () => lastQuery((q) => q.get('resourceVersion') === had && q.has('sendInitialEvents')));
+    expect(lastQuery((q) => q.get('resourceVersion') === had)?.get('resourceVersionMatch')).toBe('NotOlderThan');
+
+    // This API server has not got as far as the informer has (an etcd restore, a lagging HA peer): the latest state.
+    const streamsBefore = requests().filter((r) => r.query.has('sendInitialEvents')).length;
+    proxy.add({ match: { ...watchesOf, where: (r) => !r.query.has('sendInitialEvents') }, action: tooLarge, times: 1 });
+    proxy.cut(watchesOf);
+    await waitFor('a stream of the latest state', () => requests().filter((r) => r.query.has('sendInitialEvents') && !r.query.has('resourceVersion')).length > 1 && requests().filter((r) => r.query.has('sendInitialEvents')).length > streamsBefore);
+    await must(maps.create(cm(ns, 's-3', '1', { set: 's' })));
+    await waitFor('events after all that', () => seen.added.includes('s-3'));
+    expect(inf.healthy).toBe(true);
+  });
+
+  it('where the API server does not stream (WatchList off): a first list from the watch cache (resourceVersion 0), NotOlderThan after a 410, a quorum read after "too large"', async () => {
+    proxy.add({ match: { ...watchesOf, where: (r) => r.query.has('sendInitialEvents') }, action: { kind: 'fail', status: 422, reason: 'Invalid', message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' } });
+    await must(maps.create(cm(ns, 'l-1', '1', { set: 'l' })));
+    const { inf, seen } = await started('l');
+    expect(seen.added).toEqual(['l-1']);
+    const lists = () => requests().filter((r) => !r.watch && r.query.get('labelSelector') === 'set=l');
+    expect(lists()[0]!.query.get('resourceVersion')).toBe('0');
+
+    const had = inf.cache.get(`${ns}/l-1`)!.metadata!.resourceVersion!;
+    proxy.add({ match: watchesOf, action: { kind: 'fail', status: 410, reason: 'Expired', message: 'too old resource version', asWatchEvent: true }, times: 1 });
+    proxy.cut(watchesOf);
+    await waitFor('a list not older than what it had', () => lists().length === 2);
+    expect([lists()[1]!.query.get('resourceVersion'), lists()[1]!.query.get('resourceVersionMatch'), lists()[1]!.query.get('limit')]).toEqual([had, 'NotOlderThan', null]);
+
+    // The list at that version cannot be served: read etcd (no resourceVersion, paged) at once.
+    proxy.add({ match: { path: `/namespaces/${ns}/configmaps`, method: 'GET', where: (r) => !r.watch && r.query.get('resourceVersionMatch') === 'NotOlderThan' }, action: tooLarge, times: 1 });
+    proxy.add({ match: watchesOf, action: { kind: 'fail', status: 410, reason: 'Expired', message: 'too old resource version', asWatchEvent: true }, times: 1 });
+    proxy.cut(watchesOf);
+    await waitFor('a quorum read', () => lists().length === 4);
+    expect([lists()[3]!.query.get('resourceVersion'), lists()[3]!.query.get('limit')]).toEqual([null, '500']);
+    await must(maps.create(cm(ns, 'l-2', '1', { set: 'l' })));
+    await waitFor('events after all that', () => seen.added.includes('l-2'));
+  });
+});
+
 describe('informer while the API server goes away and comes back', () => {
   let cp: ControlPlane;
   let access: ApiAccess;
@@ -173,8 +267,11 @@ describe('informer while the API server goes away and comes back', () => {
     const seen = recorder();
     const lines: string[] = [];
     const logger = createLogger({ component: 'test', level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
-    // A fixed 3 s restart delay, so the changes below land while the watch is still broken.
-    const inf = createInformer(access, configMaps, { namespace: ns, backoff: { initialMs: 3_000, maxMs: 3_000, jitter: 0 }, logger, ...seen.handlers });
+    // Through a proxy that keeps the informer away until the changes below are made, however fast the API server is back.
+    const proxy = await FaultProxy.forControlPlane(cp);
+    stops.push(() => proxy.close());
+    const via = accessFromKubeconfig(proxy.writeKubeconfig(join(cp.dir, 'outage-proxy.kubeconfig')));
+    const inf = createInformer(via, configMaps, { namespace: ns, backoff: { initialMs: 500, maxMs: 500, random: () => 1 }, logger, ...seen.handlers });
     stops.push(() => inf.stop());
     inf.start();
     await inf.synced;
@@ -188,12 +285,15 @@ describe('informer while the API server goes away and comes back', () => {
     expect(down.ok).toBe(false);
     expect(!down.ok && down.error).toMatch(/configmaps informer: watch down since .*: no response \((ECONNREFUSED|ECONNRESET|Unresponsive)\).*serving 3 cached objects/);
 
+    const away = proxy.add({ match: {}, action: { kind: 'fail', status: 503, reason: 'ServiceUnavailable', message: 'injected: still away' } });
     await cp.startApiServer();
     await must(maps.delete({ namespace: ns, name: 'gone' }));
     await must(maps.patch({ namespace: ns, name: 'changed' }, { data: { v: '2' } }));
     await must(maps.create(cm(ns, 'new', '1')));
     expect(inf.healthy).toBe(false); // the changes above happened while its watch was broken
-    const listsBefore = lines.filter((l) => l.includes('"msg":"listed"')).length;
+    away.remove();
+    const syncs = (): number => lines.filter((l) => l.includes('"msg":"listed"') || l.includes('"msg":"streamed the initial state"')).length;
+    const syncsBefore = syncs();
 
     await waitFor('convergence', () => inf.healthy && seen.deleted.includes('gone') && seen.added.includes('new') && seen.updated.length === 1, {
       timeoutMs: 20_000,
@@ -201,7 +301,7 @@ describe('informer while the API server goes away and comes back', () => {
     expect(seen.deleted).toEqual(['gone']);
     expect(seen.updated).toEqual([{ name: 'changed', oldData: '1', newData: '2' }]);
     expect([...inf.cache.keys()].sort()).toEqual([`${ns}/changed`, `${ns}/keep`, `${ns}/new`]);
-    expect(lines.filter((l) => l.includes('"msg":"listed"')).length).toBe(listsBefore + 1);
+    expect(syncs()).toBe(syncsBefore + 1);
     expect(inf.readiness().ok).toBe(true);
   });
 
@@ -222,4 +322,33 @@ describe('informer while the API server goes away and comes back', () => {
     expect(inf.cache.size).toBe(3);
     await waitFor('healthy', () => inf.healthy);
   });
+
+  it('after etcd is restored from a backup (every version it handed out since is in the future): syncs to the restored state and follows from there', async () => {
+    const set = { set: 'restore' };
+    await must(maps.create(cm(ns, 'restore-kept', '1', set)));
+    const backup = await cp.backupEtcd();
+    const seen = recorder();
+    const lines: string[] = [];
+    const logger = createLogger({ component: 'test', level: 'info', destination: { write: (s: string) => void lines.push(s) } });
+    // Watches of 75 s: a full one brings at least one bookmark (about every minute, and 2 s before its end).
+    const watching = cp.access({ watchTimeoutSeconds: () => 75 });
+    const inf = createInformer(watching, configMaps, { namespace: ns, labelSelector: 'set=restore', logger, ...seen.handlers });
+    stops.push(async () => {
+      await inf.stop();
+      watching.close();
+    });
+    inf.start();
+    await inf.synced;
+    // Versions handed out after the backup: more of them than the restored etcd makes in the minutes below.
+    await must(maps.create(cm(ns, 'restore-lost', '1', set)));
+    for (let i = 0; i < 150; i++) await must(maps.create(cm(ns, `filler-${i}`, '1')));
+    await waitFor('the informer to see the object made after the backup', () => seen.added.includes('restore-lost'));
+
+    await cp.restoreEtcd(backup);
+    await waitFor('the restored state', () => seen.deleted.includes('restore-lost'), { timeoutMs: 200_000, intervalMs: 500 });
+    expect([...inf.cache.keys()]).toEqual([`${ns}/restore-kept`]);
+    expect(lines.some((l) => l.includes('a whole watch without a bookmark'))).toBe(true);
+    await must(maps.create(cm(ns, 'after-restore', '1', set)));
+    await waitFor('a change after the restore', () => seen.added.includes('after-restore'), { timeoutMs: 20_000 });
+  }, 300_000);
 });

@@ -11,7 +11,7 @@ import { defineResource, type ApiObject } from './resources.ts';
 import type { ApiAccess, Query, WatchOptions } from './transport/index.ts';
 
 interface Obj extends ApiObject {
-  metadata: { namespace: string; name: string; resourceVersion: string };
+  metadata: { namespace: string; name: string; resourceVersion: string; annotations?: Record<string, string> };
   v?: string;
 }
 const things = defineResource<Obj>('example.io/v1', 'Thing', 'things', true);
@@ -27,12 +27,22 @@ interface OpenWatch {
   end(r: Result<void, ApiError>): void;
 }
 
-/** Answers lists from a script and hands each watch to the test. */
+/**
+ * Answers lists from a script and hands each watch to the test. A watch that asks for the initial state streamed
+ * (sendInitialEvents) is refused with 422, as by an API server with the WatchList feature gate off, unless
+ * `streams` is set: then it is handed to the test like any other.
+ */
 class ScriptedApi implements ApiAccess {
   readonly server = 'https://198.51.100.1';
   readonly lists: Array<{ path: string; query: Query | undefined }> = [];
   readonly watches: OpenWatch[] = [];
+  readonly refusedStreams: Query[] = [];
   private readonly answers: ListAnswer[] = [];
+  private readonly streams: boolean;
+
+  constructor(opts: { streams?: boolean } = {}) {
+    this.streams = opts.streams ?? false;
+  }
 
   answerList(...answers: ListAnswer[]): void {
     this.answers.push(...answers);
@@ -47,6 +57,10 @@ class ScriptedApi implements ApiAccess {
   }
 
   watch<T>(_path: string, opts: WatchOptions<T>): Promise<Result<void, ApiError>> {
+    if (opts.query?.sendInitialEvents && !this.streams) {
+      this.refusedStreams.push(opts.query);
+      return Promise.resolve(err({ code: 422, reason: 'Invalid', message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' }));
+    }
     return new Promise((resolve) => {
       const o = opts as unknown as WatchOptions<Obj>;
       let done = false;
@@ -75,6 +89,7 @@ class ScriptedApi implements ApiAccess {
 }
 
 const listed = (rv: string, ...items: Obj[]): ListAnswer => ok({ items, metadata: { resourceVersion: rv } });
+const initialEventsEnd = (rv: string): Obj => ({ metadata: { namespace: '', name: '', resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } } }) as Obj;
 const refused: ApiError = { code: undefined, reason: 'ECONNREFUSED', message: 'connect ECONNREFUSED 198.51.100.1:443' };
 const gone: ApiError = { code: 410, reason: 'Expired', message: 'too old resource version: 5 (90)' };
 
@@ -83,7 +98,7 @@ function recording(api: ScriptedApi, opts: InformerOptions<Obj> = {}) {
   const informer = createInformer(api, things, {
     namespace: 'ns',
     labelSelector: 'app=x',
-    backoff: { initialMs: 1, maxMs: 1, jitter: 0 },
+    backoff: { initialMs: 1, maxMs: 1, random: () => 1 },
     onAdd: (o) => seen.push(`add ${o.metadata.name}@${o.metadata.resourceVersion}`),
     onUpdate: (o, old) => seen.push(`update ${o.metadata.name}@${old.metadata.resourceVersion}→${o.metadata.resourceVersion}`),
     onDelete: (o) => seen.push(`delete ${o.metadata.name}@${o.metadata.resourceVersion}`),
@@ -158,7 +173,7 @@ describe('informer (scripted API)', () => {
     api.answerList(listed('10', obj('a', '5')));
     const lines: string[] = [];
     const logger = createLogger({ component: 'test', level: 'info', destination: { write: (s: string) => void lines.push(s) } });
-    const { informer } = recording(api, { logger, backoff: { initialMs: 50, maxMs: 50, jitter: 0 } });
+    const { informer } = recording(api, { logger, backoff: { initialMs: 50, maxMs: 50, random: () => 1 } });
     informer.start();
     const w = await api.nextWatch(1);
     w.open();
@@ -173,7 +188,11 @@ describe('informer (scripted API)', () => {
     expect(api.lists).toHaveLength(1);
     again.open();
     expect(informer.readiness().ok).toBe(true);
-    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['list/watch failed; keeping the cache and retrying', 'watch re-established']);
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([
+      'the API server does not stream initial state; listing instead',
+      'list/watch failed; keeping the cache and retrying',
+      'watch re-established',
+    ]);
     await informer.stop();
   });
 
@@ -193,7 +212,7 @@ describe('informer (scripted API)', () => {
   it('a 410 right after a list waits a backoff before listing again, instead of listing in a loop', async () => {
     const api = new ScriptedApi();
     api.answerList(listed('10'), listed('11'), listed('12'));
-    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, random: () => 1 } });
     informer.start();
     (await api.nextWatch(1)).end(err(gone)); // after a list that had time to be watched: list again at once
     (await api.nextWatch(2)).end(err(gone)); // again, right after that list: now wait
@@ -205,7 +224,7 @@ describe('informer (scripted API)', () => {
   it('a watch that ends at once without an event is a failure with a backoff, not a reason to reconnect in a loop', async () => {
     const api = new ScriptedApi();
     api.answerList(listed('10'));
-    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, random: () => 1 } });
     informer.start();
     const w = await api.nextWatch(1);
     w.open();
@@ -258,5 +277,221 @@ describe('informer (scripted API)', () => {
     const never = createInformer(new ScriptedApi(), things);
     await never.stop();
     await expect(never.synced).rejects.toThrow(/stopped before it synced/);
+  });
+});
+
+const tooLarge: ApiError = {
+  code: 504,
+  reason: 'Timeout',
+  message: 'Too large resource version: 90, current: 40',
+  causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+};
+
+describe('informer: the initial state streamed (WatchList)', () => {
+  it('asks for the latest state streamed from the watch cache; objects arrive one by one; synced at the end bookmark', async () => {
+    const api = new ScriptedApi({ streams: true });
+    const { informer, seen } = recording(api);
+    let synced = false;
+    void informer.synced.then(() => (synced = true));
+    informer.start();
+    const w = await api.nextWatch(1);
+    expect(w.query).toEqual({ sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', resourceVersion: undefined, labelSelector: 'app=x', fieldSelector: undefined });
+    w.open();
+    w.send('ADDED', obj('a', '7'));
+    w.send('ADDED', obj('b', '5'));
+    expect(seen).toEqual(['add a@7', 'add b@5']);
+    expect(synced).toBe(false);
+    w.send('BOOKMARK', initialEventsEnd('9'));
+    await informer.synced;
+    // The same stream goes on as a watch.
+    w.send('MODIFIED', obj('a', '11'));
+    expect(seen).toEqual(['add a@7', 'add b@5', 'update a@7→11']);
+    expect(api.lists).toEqual([]);
+    w.end(ok(undefined));
+    expect((await api.nextWatch(2)).query).toEqual({ resourceVersion: '11', labelSelector: 'app=x', fieldSelector: undefined });
+    await informer.stop();
+  });
+
+  it('a new stream (relist, a 410) replaces the state: what it did not bring is deleted at its end, unchanged objects are left alone', async () => {
+    const api = new ScriptedApi({ streams: true });
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.send('ADDED', obj('keep', '1'));
+    w.send('ADDED', obj('gone', '2'));
+    w.send('BOOKMARK', initialEventsEnd('5'));
+    w.send('MODIFIED', obj('keep', '6'));
+    w.end(err(gone));
+    const again = await api.nextWatch(2);
+    expect(again.query).toMatchObject({ sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', resourceVersion: '6' });
+    seen.length = 0;
+    again.send('ADDED', obj('keep', '6'));
+    again.send('ADDED', obj('new', '8'));
+    expect(seen).toEqual(['add new@8']);
+    again.send('BOOKMARK', initialEventsEnd('9'));
+    expect(seen).toEqual(['add new@8', 'delete gone@2']);
+    const relisted = informer.relist();
+    const third = await api.nextWatch(3);
+    expect(third.query.resourceVersion).toBeUndefined();
+    third.send('ADDED', obj('keep', '6'));
+    third.send('BOOKMARK', initialEventsEnd('12'));
+    await relisted;
+    expect([...informer.cache.keys()]).toEqual(['ns/keep']);
+    await informer.stop();
+  });
+
+  it('an API server that refuses to stream (WatchList off): lists from then on', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')));
+    const { informer } = recording(api);
+    informer.start();
+    await api.nextWatch(1);
+    expect(api.refusedStreams).toHaveLength(1);
+    expect(api.lists).toHaveLength(1);
+    await informer.stop();
+  });
+});
+
+describe('informer: which list, and when (client-go’s rules)', () => {
+  it('the first list may come from the API server’s watch cache (resourceVersion "0"), paged as usual', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')));
+    const { informer } = recording(api);
+    informer.start();
+    await api.nextWatch(1);
+    expect(api.lists[0]!.query).toMatchObject({ resourceVersion: '0', limit: 500 });
+    expect(api.lists[0]!.query?.resourceVersionMatch).toBeUndefined();
+    await informer.stop();
+  });
+
+  it('after a 410 it lists "not older than" the last version seen, in one page (never back in time)', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5')), listed('30', obj('a', '25')));
+    const { informer } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.send('MODIFIED', obj('a', '20'));
+    w.end(err(gone));
+    await api.nextWatch(2);
+    expect(api.lists[1]!.query).toMatchObject({ resourceVersion: '20', resourceVersionMatch: 'NotOlderThan' });
+    expect(api.lists[1]!.query?.limit).toBeUndefined();
+    await informer.stop();
+  });
+
+  it('"too large resource version" (an etcd restore, a lagging API server) reads etcd: a list without a resourceVersion', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('90', obj('a', '85')), listed('40', obj('a', '35')));
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.end(err(tooLarge));
+    const again = await api.nextWatch(2);
+    expect(api.lists[1]!.query).toMatchObject({ limit: 500 });
+    expect(api.lists[1]!.query?.resourceVersion).toBeUndefined();
+    // The restored state is the truth now, even though its versions are older.
+    expect(again.query.resourceVersion).toBe('40');
+    expect(seen).toEqual(['add a@85', 'update a@85→35']);
+    await informer.stop();
+  });
+
+  it('a list the API server cannot serve at that version (410, too large) is retried at once as a quorum read', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10'), err(tooLarge), listed('12'));
+    const { informer } = recording(api, { backoff: { initialMs: 60_000, maxMs: 60_000, random: () => 1 } });
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    w.send('BOOKMARK', { metadata: { namespace: '', name: '', resourceVersion: '11' } });
+    w.end(err(gone));
+    await api.nextWatch(2);
+    expect(api.lists.map((l) => [l.query?.resourceVersion, l.query?.resourceVersionMatch])).toEqual([
+      ['0', undefined],
+      ['11', 'NotOlderThan'],
+      [undefined, undefined],
+    ]);
+    await informer.stop();
+  });
+
+  it('relist(): ends the watch, reads etcd, delivers the changes, resolves once they are in the cache, watches on from there', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', obj('a', '5'), obj('b', '6')), listed('50', obj('a', '45')));
+    const { informer, seen } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.open();
+    await informer.synced;
+    const done = informer.relist();
+    expect(w.signal?.aborted).toBe(true);
+    await done;
+    expect(api.lists[1]!.query?.resourceVersion).toBeUndefined();
+    expect(seen).toEqual(['add a@5', 'add b@6', 'delete b@6', 'update a@5→45']);
+    expect((await api.nextWatch(2)).query.resourceVersion).toBe('50');
+    expect(informer.healthy).toBe(true); // asked for, not an outage
+    await informer.stop();
+    await expect(informer.relist()).rejects.toThrow(/stopped/);
+  });
+
+  it('waits at least the Retry-After of a 429 before watching again', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10'));
+    const { informer } = recording(api);
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.end(err({ code: 429, reason: 'TooManyRequests', message: 'too many requests', retryAfterMs: 60_000 }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(api.watches).toHaveLength(1);
+    await informer.stop();
+  });
+
+  it('transform: the cache and the handlers get the trimmed object, with its resourceVersion, apiVersion and kind', async () => {
+    const api = new ScriptedApi();
+    api.answerList(listed('10', { ...obj('a', '5'), v: 'big' }));
+    const trimmedTo: Obj[] = [];
+    const { informer, seen } = recording(api, {
+      transform: (o) => {
+        const t = { metadata: { namespace: o.metadata.namespace, name: o.metadata.name } } as Obj;
+        trimmedTo.push(t);
+        return t;
+      },
+    });
+    informer.start();
+    const w = await api.nextWatch(1);
+    w.send('MODIFIED', { ...obj('a', '12'), v: 'bigger' });
+    expect(seen).toEqual(['add a@5', 'update a@5→12']);
+    expect(informer.cache.get('ns/a')).toEqual({ apiVersion: 'example.io/v1', kind: 'Thing', metadata: { namespace: 'ns', name: 'a', resourceVersion: '12' } });
+    expect(trimmedTo).toHaveLength(2);
+    // The same version again is recognised although the cached object was trimmed.
+    w.send('MODIFIED', { ...obj('a', '12'), v: 'bigger' });
+    expect(trimmedTo).toHaveLength(2);
+    await informer.stop();
+  });
+});
+
+describe('informer: a watch from a version the API server has not reached (an etcd restore)', () => {
+  it('a whole watch without even a bookmark is followed by a sync not older than it (which such a server answers "too large"); one with a bookmark is simply resumed', async () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const api = new ScriptedApi();
+      api.answerList(listed('10', obj('a', '5')), listed('10', obj('a', '5')));
+      const { informer } = recording(api);
+      informer.start();
+      const w1 = await api.nextWatch(1);
+      w1.open();
+      await vi.advanceTimersByTimeAsync(80_000);
+      w1.send('BOOKMARK', { metadata: { namespace: '', name: '', resourceVersion: '11' } });
+      w1.end(ok(undefined)); // a normal end: resumed from the bookmark
+      const w2 = await api.nextWatch(2);
+      expect(w2.query.resourceVersion).toBe('11');
+      w2.open();
+      await vi.advanceTimersByTimeAsync(80_000);
+      w2.end(ok(undefined)); // silent all the way through
+      await vi.waitFor(() => expect(api.lists).toHaveLength(2));
+      expect(api.lists[1]!.query).toMatchObject({ resourceVersion: '11', resourceVersionMatch: 'NotOlderThan' });
+      await informer.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -2,10 +2,9 @@
 // graceful stop, take-over after a crash, and a leader cut off from the API
 // server stepping down before anyone else can start.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { ControlPlane, REPO_ROOT, accessFromHandle, accessFromKubeconfig, sleep, startProcess, uniqueName, waitFor, type ManagedProcess } from '../../test/lab/index.ts';
+import { readFileSync } from 'node:fs';
+import { ControlPlane, FaultProxy, REPO_ROOT, accessFromHandle, accessFromKubeconfig, sleep, startProcess, uniqueName, waitFor, type ManagedProcess } from '../../test/lab/index.ts';
 import { createLeaderElector, objectClient, RESOURCES, type ApiAccess, type LeaderElectionOptions, type LeaderElector } from './index.ts';
 
 // Short timings keep the tests quick; the proofs only need lease > deadline > 1.2 × retry.
@@ -130,20 +129,20 @@ describe('leader election on the shared control plane', () => {
   });
 
   it('a leader cut off from the API server (requests hang) stops leading before the other can start', async () => {
-    const proxy = await blackholeProxy(new URL(handle.server).port);
+    const proxy = await FaultProxy.forControlPlane(handle);
     try {
-      const cutOff = accessVia(handle.kubeconfig, proxy.port);
+      const cutOff = accessFromKubeconfig(proxy.writeKubeconfig(join(handle.dir, `${ns}-partition.kubeconfig`)));
       const a = track(candidate(cutOff, ns, 'partition', 'a'));
       a.elector.start();
       await waitFor('a to lead', () => a.elector.isLeader(), { timeoutMs: 5_000 });
-      expect(proxy.connections()).toBeGreaterThan(0);
+      expect(proxy.requests({ path: '/leases' }).length).toBeGreaterThan(0);
       const b = track(candidate(access, ns, 'partition', 'b'));
       b.elector.start();
       await waitFor('b to see a', () => b.elector.leader === 'a');
       await sleep(TIMING.retryPeriodMs * 2);
 
       const cutAt = performance.now();
-      proxy.blackhole(true);
+      const partition = proxy.add({ match: {}, action: { kind: 'hold' } });
       await waitFor('b to lead', () => b.elector.isLeader(), { timeoutMs: 10_000, intervalMs: 10 });
       const aStopped = a.times('stopped')[0]!;
       const bStarted = b.times('started')[0]!;
@@ -156,12 +155,45 @@ describe('leader election on the shared control plane', () => {
       expect(a.elector.isLeader()).toBe(false);
 
       // Reconnected, a finds b's live lease and follows.
-      proxy.blackhole(false);
+      partition.remove();
+      partition.release();
       await waitFor('a to see b', () => a.elector.leader === 'b', { timeoutMs: 5_000 });
       expect(a.elector.isLeader()).toBe(false);
       expect(a.times('started')).toHaveLength(1);
     } finally {
-      proxy.close();
+      await proxy.close();
+    }
+  });
+
+  it('after losing the lease, a candidate campaigns again only once the last term’s work has ended: its terms never overlap', async () => {
+    const proxy = await FaultProxy.forControlPlane(handle);
+    try {
+      const via = accessFromKubeconfig(proxy.writeKubeconfig(join(handle.dir, `${ns}-overlap.kubeconfig`)));
+      const WIND_DOWN_MS = 2_500;
+      const a = track(
+        candidate(via, ns, 'overlap', 'a', {
+          // The work ends 2.5 s after its signal aborts (writes draining): longer than it takes to win the lease back.
+          onStartedLeading: (signal) => {
+            a.log.push({ what: 'started', t: performance.now() });
+            return new Promise<void>((resolve) =>
+              signal.addEventListener('abort', () => setTimeout(() => (a.log.push({ what: 'work-done', t: performance.now() }), resolve()), WIND_DOWN_MS)),
+            );
+          },
+        }),
+      );
+      a.elector.start();
+      await waitFor('a to lead', () => a.elector.isLeader(), { timeoutMs: 5_000 });
+      // An API blip for the lease only: renewals fail until the term ends, then they work again.
+      const blip = proxy.add({ match: { path: '/leases/' }, action: { kind: 'fail', status: 503, reason: 'ServiceUnavailable', message: 'injected blip' } });
+      await waitFor('a to stop leading', () => a.times('stopped').length === 1, { timeoutMs: 5_000, intervalMs: 10 });
+      blip.remove();
+      await waitFor('a to lead again', () => a.times('started').length === 2, { timeoutMs: 10_000, intervalMs: 10 });
+      const [firstDone] = a.times('work-done');
+      const secondStarted = a.times('started')[1]!;
+      expect(firstDone).toBeDefined();
+      expect(secondStarted).toBeGreaterThanOrEqual(firstDone!);
+    } finally {
+      await proxy.close();
     }
   });
 });
@@ -200,47 +232,3 @@ describe('leader election while the API server goes away', () => {
     expect(a.times('started')).toHaveLength(2);
   });
 });
-
-/** The same client configuration with its server moved to 127.0.0.1:port (TLS passes through the proxy untouched). */
-function accessVia(kubeconfig: string, port: number): ApiAccess {
-  const config = JSON.parse(readFileSync(kubeconfig, 'utf8')) as { clusters: Array<{ cluster: { server: string } }> };
-  for (const c of config.clusters) c.cluster.server = `https://127.0.0.1:${port}`;
-  const moved = `${kubeconfig}.via-${port}`;
-  writeFileSync(moved, JSON.stringify(config));
-  return accessFromKubeconfig(moved);
-}
-
-/** A TCP proxy to 127.0.0.1:upstreamPort that can silently drop all traffic, like a network partition. */
-async function blackholeProxy(upstreamPort: string): Promise<{ port: number; connections(): number; blackhole(on: boolean): void; close(): void }> {
-  let dropping = false;
-  let accepted = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    accepted++;
-    const upstream = connect(Number(upstreamPort), '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    client.on('data', (d) => void (dropping || upstream.write(d)));
-    upstream.on('data', (d) => void (dropping || client.write(d)));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    connections: () => accepted,
-    blackhole: (on) => {
-      dropping = on;
-      // Connections that lost bytes are broken for TLS; a healed network starts with fresh ones.
-      if (!on) for (const s of sockets) s.destroy();
-    },
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}

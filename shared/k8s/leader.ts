@@ -11,7 +11,10 @@
 //   before anyone else can start: never two writers. Requests are cut off at
 //   the deadline too, and isLeader() checks the clock, not only a timer.
 // Unlike client-go's Run, losing the lease is not the end: the elector keeps
-// campaigning, and each new term gets a fresh AbortSignal.
+// campaigning, and each new term gets a fresh AbortSignal. It campaigns again
+// only once the last term's work (onStartedLeading's promise) has ended: two
+// terms of one replica never overlap, so nothing the old term still does can
+// land in the new one (controller-runtime gets the same by exiting the process).
 import type { V1Lease } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../observability/index.ts';
 import { formatApiError } from './api-error.ts';
@@ -33,7 +36,10 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   /** Between attempts to acquire or renew (default 2 s; must be < renewDeadlineMs / 1.2). */
   retryPeriodMs?: number;
-  /** Called when this candidate becomes leader; do the leader's work until signal aborts. A returned promise is awaited before a graceful stop releases the lease. */
+  /**
+   * Called when this candidate becomes leader; do the leader's work until signal aborts. A returned promise is
+   * awaited before a graceful stop releases the lease, and before this candidate campaigns for a new term.
+   */
   onStartedLeading: (signal: AbortSignal) => void | Promise<void>;
   /** Called after a term ends (deadline missed, lease lost, or stop); the term's signal has already aborted. */
   onStoppedLeading?: () => void;
@@ -78,6 +84,8 @@ class LeaseElector implements LeaderElector {
   private wakeSleep: (() => void) | undefined;
   // The open term, if leading.
   private term: { controller: AbortController; lastRenewMs: number; deadline: NodeJS.Timeout; work: Promise<void> } | undefined;
+  // The work of the last term that ended, until it settles: no new term before then.
+  private windingDown: Promise<void> | undefined;
 
   constructor(leases: ObjectClient<V1Lease>, opts: LeaderElectionOptions) {
     this.leases = leases;
@@ -147,6 +155,10 @@ class LeaseElector implements LeaderElector {
   }
 
   private async attempt(): Promise<void> {
+    if (!this.term && this.windingDown) {
+      this.log.debug('the last term is still winding down; not campaigning yet');
+      return;
+    }
     const startedMs = performance.now();
     // A leader's request must not outlive its renew deadline.
     const timeoutMs = this.term ? Math.max(1, this.term.lastRenewMs + this.renewDeadlineMs - startedMs) : this.renewDeadlineMs;
@@ -230,6 +242,11 @@ class LeaseElector implements LeaderElector {
     if (!term) return;
     this.term = undefined;
     clearTimeout(term.deadline);
+    const work = term.work;
+    this.windingDown = work;
+    void work.then(() => {
+      if (this.windingDown === work) this.windingDown = undefined;
+    });
     term.controller.abort(new Error(`stopped leading: ${why}`));
     if (why === 'stopped') this.log.info('stopped leading');
     else this.log.warn({ why }, 'stopped leading');

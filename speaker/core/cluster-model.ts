@@ -346,6 +346,20 @@ class PoolLookup {
 // Trimming: the fields election reads, nothing that changes on every write
 // (resourceVersion, managedFields, timestamps of other controllers).
 
+const TRIM: { readonly [K in ModelKind]: (raw: never) => ModelSnapshot[K][number] } = {
+  services: trimService,
+  endpointSlices: trimEndpointSlice,
+  nodes: trimNode,
+  advertisements: trimAdvertisement,
+  pools: trimPool,
+  speakerPods: trimPod,
+};
+
+/** The fields of an object of a kind that the model keeps; also all the speaker's informers need cache (shell/api-watch.ts). */
+export function trimForModel<K extends ModelKind>(kind: K, raw: unknown): ModelSnapshot[K][number] {
+  return TRIM[kind](raw as never);
+}
+
 function trimService(s: V1Service): V1Service {
   return {
     metadata: { name: s.metadata?.name, namespace: s.metadata?.namespace, uid: s.metadata?.uid, labels: s.metadata?.labels },

@@ -5,10 +5,10 @@
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { SPEAKER_POD_LABELS, type IPAddressPool, type L2Advertisement, type ServiceL2Status } from '../../shared/api/index.ts';
 import { formatConfigError } from '../../shared/config/index.ts';
-import { createInformer, RESOURCES, type ApiObject, type Informer, type Resource, type ApiAccess } from '../../shared/k8s/index.ts';
+import { createInformer, RESOURCES, withoutManagedFields, type ApiObject, type Informer, type Resource, type ApiAccess } from '../../shared/k8s/index.ts';
 import type { Logger } from '../../shared/observability/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
-import type { ClusterModel, ModelKind, ModelUpdate } from '../core/index.ts';
+import { trimForModel, type ClusterModel, type ModelKind, type ModelUpdate } from '../core/index.ts';
 
 export interface ApiWatchOptions {
   readonly access: ApiAccess;
@@ -45,6 +45,7 @@ export class ApiWatch {
     this.statuses = createInformer(opts.access, RESOURCES.serviceL2Status, {
       namespace: opts.namespace,
       logger: opts.log,
+      transform: withoutManagedFields,
       onAdd: statusChanged,
       onUpdate: statusChanged,
       onDelete: statusChanged,
@@ -92,6 +93,8 @@ export class ApiWatch {
       ...(namespace === undefined ? {} : { namespace }),
       ...(labelSelector === undefined ? {} : { labelSelector }),
       logger: log,
+      // The cache holds what the model keeps, not whole objects: the speaker's memory budget.
+      transform: (o) => trimForModel(kind, o) as unknown as T,
       onAdd: (o) => apply(model.set(kind, o)),
       onUpdate: (o) => apply(model.set(kind, o)),
       onDelete: (o) => {

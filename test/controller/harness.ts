@@ -25,6 +25,9 @@ export interface ControllerRun {
   extraArgs?: string[];
   /** Where its log goes (default: a temporary directory of this test process). */
   logDir?: string;
+  /** Another build of the controller to run (e.g. the image's controller/main.js); default the .ts sources. */
+  program?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 const logDir = mkdtempSync(join(tmpdir(), 'ballast-controller-test-'));
@@ -36,7 +39,7 @@ export async function startController(handle: ControlPlaneHandle, run: Controlle
     instance,
     [
       process.execPath,
-      join(REPO_ROOT, 'controller', 'main.ts'),
+      run.program ?? join(REPO_ROOT, 'controller', 'main.ts'),
       `--kubeconfig=${run.kubeconfig ?? handle.kubeconfig}`,
       `--namespace=${run.namespace}`,
       `--instance=${instance}`,
@@ -47,7 +50,7 @@ export async function startController(handle: ControlPlaneHandle, run: Controlle
       ...(run.loadBalancerClass ? [`--load-balancer-class=${run.loadBalancerClass}`] : []),
       ...(run.extraArgs ?? []),
     ],
-    { logFile: join(run.logDir ?? logDir, `${instance}.log`) },
+    { logFile: join(run.logDir ?? logDir, `${instance}.log`), ...(run.env ? { env: run.env } : {}) },
   );
   const metricsUrl = `http://127.0.0.1:${port}`;
   await waitFor(`controller ${instance} to be ready (log ${proc.logFile})`, async () => {

@@ -75,7 +75,7 @@ describe('deploy/ (kustomize)', () => {
     expect(more).toEqual([]);
     expect(d.spec.replicas).toBe(2);
     expect(pod.serviceAccountName).toBe('ballast-controller');
-    expect(c.command).toEqual(['node', 'controller/main.js']);
+    expect(c.command).toEqual(['node', '--max-semi-space-size=2', 'controller/main.js']);
     expect(flagValue(c.args, 'leader-elect')).toBe('true');
     expect(flagValue(c.args, 'lease-name')).toBe('ballast-controller');
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });

@@ -69,6 +69,8 @@ export class E2ECluster {
   readonly custom: k8s.CustomObjectsApi;
   readonly speakers = new Map<string, ManagedProcess>();
   controller: ManagedProcess | undefined;
+  /** The controller's http://host:port of /metrics, /readyz. */
+  controllerUrl: string | undefined;
   readonly #opts: ClusterOptions;
   readonly #log: (msg: string) => void;
 
@@ -130,8 +132,10 @@ export class E2ECluster {
     return { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: nodes.map((n) => n.name) }] };
   }
 
-  async startController(): Promise<void> {
+  /** Starts the controller; `program` runs another build of it (the image's .js). */
+  async startController(opts: { program?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
     const c = await startController(this.#opts.controlPlane, {
+      ...opts,
       namespace: this.namespace,
       instance: `${this.id}-controller`,
       kubeconfig: this.#opts.controllerKubeconfig,
@@ -140,6 +144,7 @@ export class E2ECluster {
       logDir: this.lan.dir,
     });
     this.controller = c.proc;
+    this.controllerUrl = c.metricsUrl;
     // The leader creates the heartbeat key on start; speakers wait for it.
     await waitFor('the heartbeat Secret', () => this.core.readNamespacedSecret({ namespace: this.namespace, name: 'ballast-heartbeat' }).then(() => true, () => false), { timeoutMs: 10_000 });
   }

@@ -1,7 +1,7 @@
 // A real control plane for tests and the demo: etcd, kube-apiserver (TLS,
 // RBAC) and optionally kube-controller-manager (namespace deletion, garbage
 // collection, EndpointSlices from Pods), all built from the Go module proxy.
-import { readFileSync, mkdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { cpSync, readFileSync, mkdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:https';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,9 @@ export class ControlPlane implements ControlPlaneHandle {
   readonly server: string;
   readonly kubeconfig: string;
   readonly apiSocket: string;
-  private readonly etcd: ManagedProcess;
+  private etcd: ManagedProcess;
+  private etcdArgs: string[] = [];
+  private etcdPort = 0;
   private readonly log: (msg: string) => void;
 
   private constructor(f: {
@@ -104,27 +106,26 @@ export class ControlPlane implements ControlPlaneHandle {
 
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     mkdirSync(join(dir, 'logs'));
-    const etcd = startProcess(
-      'etcd',
-      [
-        bins.etcd,
-        '--name=lab',
-        `--data-dir=${join(dir, 'etcd')}`,
-        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-cluster=lab=http://127.0.0.1:${peerPort}`,
-        '--unsafe-no-fsync=true',
-        '--log-level=warn',
-      ],
-      { logFile: join(dir, 'logs', 'etcd.log') },
-    );
+    const etcdArgs = [
+      bins.etcd,
+      '--name=lab',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=lab=http://127.0.0.1:${peerPort}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
+    ];
+    const etcd = startProcess('etcd', etcdArgs, { logFile: join(dir, 'logs', 'etcd.log') });
     registry.addProcess(etcd.pid);
     const server = `https://127.0.0.1:${apiPort}`;
     const kubeconfig = join(dir, 'admin.kubeconfig');
     writeKubeconfig(kubeconfig, { server, caCert: pki.caCert, user: pki.admin });
     const cp = new ControlPlane({ id, dir, pki, bins, registry, server, kubeconfig, apiSocket: join(dir, 'api.sock'), etcd, log });
+    cp.etcdArgs = etcdArgs;
+    cp.etcdPort = etcdPort;
     try {
       await waitFor('etcd to report healthy', () => cp.etcdHealthy(etcdPort), { timeoutMs: 20_000 });
       log(`etcd ${bins.etcdVersion} up on 127.0.0.1:${etcdPort}`);
@@ -212,6 +213,37 @@ export class ControlPlane implements ControlPlaneHandle {
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
+  }
+
+  /**
+   * A copy of etcd's data, taken with etcd stopped (the API server too, then both start again): a backup an
+   * operator could restore. Returns where it is.
+   */
+  async backupEtcd(): Promise<string> {
+    const backup = join(this.dir, `etcd-backup-${Date.now()}`);
+    await this.whileEtcdStopped(() => cpSync(join(this.dir, 'etcd'), backup, { recursive: true }));
+    return backup;
+  }
+
+  /**
+   * etcd's data put back as it was at backupEtcd, and etcd and the API server started on it: an etcd restore.
+   * Every resourceVersion clients saw after the backup is now in the future.
+   */
+  async restoreEtcd(backup: string): Promise<void> {
+    await this.whileEtcdStopped(() => {
+      rmSync(join(this.dir, 'etcd'), { recursive: true, force: true });
+      cpSync(backup, join(this.dir, 'etcd'), { recursive: true });
+    });
+  }
+
+  private async whileEtcdStopped(work: () => void): Promise<void> {
+    await this.stopApiServer();
+    await this.etcd.stop();
+    work();
+    this.etcd = startProcess('etcd', this.etcdArgs, { logFile: join(this.dir, 'logs', 'etcd.log'), append: true });
+    this.registry.addProcess(this.etcd.pid);
+    await waitFor('etcd to report healthy', () => this.etcdHealthy(this.etcdPort), { timeoutMs: 20_000 });
+    await this.startApiServer();
   }
 
   /** Stops the API server only (etcd and the data stay), to test what components do without it. */

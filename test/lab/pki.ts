@@ -22,6 +22,9 @@ export interface ClientCert {
   key: string;
 }
 
+/** A CA that signs certificates: its files, and the directory new ones go to. */
+export type CertificateAuthority = Pick<Pki, 'dir' | 'caCert' | 'caKey'>;
+
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
 
 async function signed(dir: string, name: string, subject: string, extensions: string, ca: { cert: string; key: string }): Promise<ClientCert> {
@@ -57,8 +60,14 @@ export async function createPki(dir: string): Promise<Pki> {
 }
 
 /** A serving certificate for something the API server calls back (e.g. an admission webhook), signed by the lab CA. */
-export function createServingCert(pki: Pki, name: string, sans: string[]): Promise<ClientCert> {
+export function createServingCert(pki: CertificateAuthority, name: string, sans: string[]): Promise<ClientCert> {
   return signed(pki.dir, name, `/CN=${name}`, `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n`, { cert: pki.caCert, key: pki.caKey });
+}
+
+/** A client certificate (CN = user, O = groups) signed by the CA. */
+export function createClientCert(ca: CertificateAuthority, name: string, user: string, groups: readonly string[] = []): Promise<ClientCert> {
+  const subject = `${groups.map((g) => `/O=${g}`).join('')}/CN=${user}`;
+  return signed(ca.dir, name, subject, 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n', { cert: ca.caCert, key: ca.caKey });
 }
 
 /** A kubeconfig (JSON is valid YAML) for one server and one identity: a client certificate or a bearer token. */

@@ -72,8 +72,9 @@ export class LabRegistry {
     rmSync(this.file, { force: true });
   }
 
+  // Atomically (a rename): a sweep in another process that read a half-written file would take it for garbage,
+  // delete it, and then sweep this lab's namespaces as unclaimed.
   private save(): void {
-    // Atomically: a sweep in another run must never read a half-written entry.
     const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.entry));
     renameSync(tmp, this.file);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ControlPlane, serviceAccountKubeconfig, uniqueName, waitFor } from '../../../test/lab/index.ts';
+import { ControlPlane, FaultProxy, createClientCert, createPki, createServingCert, serviceAccountKubeconfig, uniqueName, waitFor } from '../../../test/lab/index.ts';
 import { formatApiError } from '../api-error.ts';
 import { createInformer, defineResource, objectClient, RESOURCES } from '../index.ts';
 import { loadKubeConfig, type ApiAccess, type KubeConfigSources, type LoadOptions } from './index.ts';
@@ -121,6 +121,63 @@ describe('TLS settings', () => {
     const misnamed = load({ kubeconfig: writeConfig('bad-sni.kubeconfig', { server: handle.server, 'certificate-authority-data': ca, 'tls-server-name': 'api.example' }, {}) });
     const r = await misnamed.request('GET', '/version');
     expect(!r.ok && r.error.reason).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+});
+
+describe('rotated TLS files (kubeconfig file references, a pod’s CA)', () => {
+  const labCa = { dir: handle.pkiDir, caCert: handle.caCert, caKey: join(handle.pkiDir, 'ca.key') };
+  const copy = (from: { cert: string; key: string }, to: string): void => {
+    writeFileSync(`${to}.crt`, readFileSync(from.cert));
+    writeFileSync(`${to}.key`, readFileSync(from.key));
+  };
+
+  it('a client certificate replaced in place: the new identity without a restart (re-read when due)', async () => {
+    const [a, b] = [await createClientCert(labCa, `${ns}-rot-a`, `${ns}-rot-a`), await createClientCert(labCa, `${ns}-rot-b`, `${ns}-rot-b`)];
+    copy(a, join(dir, 'rot'));
+    const access = load(
+      { kubeconfig: writeConfig('rot.kubeconfig', { server: handle.server, 'certificate-authority': handle.caCert }, { 'client-certificate': 'rot.crt', 'client-key': 'rot.key' }) },
+      { tlsMaxAgeMs: 200 },
+    );
+    expect(await whoAmI(access)).toBe(`${ns}-rot-a`);
+    copy(b, join(dir, 'rot'));
+    await waitFor('the rotated certificate', async () => (await whoAmI(access)) === `${ns}-rot-b`, { timeoutMs: 5_000 });
+  });
+
+  it('a certificate the API server refuses is read again at once, not after the re-read interval', async () => {
+    const other = await createPki(join(dir, 'other-pki'));
+    const untrusted = await createClientCert(other, 'untrusted', `${ns}-untrusted`);
+    const good = await createClientCert(labCa, `${ns}-rot-c`, `${ns}-rot-c`);
+    copy(untrusted, join(dir, 'refused'));
+    const access = load({
+      kubeconfig: writeConfig('refused.kubeconfig', { server: handle.server, 'certificate-authority': handle.caCert }, { 'client-certificate': 'refused.crt', 'client-key': 'refused.key' }),
+    });
+    expect(await whoAmI(access)).not.toBe(`${ns}-rot-c`);
+    copy(good, join(dir, 'refused'));
+    // Default interval (60 s): only the refusal makes it read the files again.
+    expect(await whoAmI(access)).toBe(`${ns}-rot-c`);
+  });
+
+  it('the API server’s CA rotated (a pod’s ca.crt, through a proxy that changes its certificate): trusted again at once', async () => {
+    const proxy = await FaultProxy.forControlPlane(handle);
+    try {
+      const root = join(dir, 'pod-ca');
+      const sa = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+      mkdirSync(sa, { recursive: true });
+      writeFileSync(join(sa, 'ca.crt'), readFileSync(handle.caCert));
+      writeFileSync(join(sa, 'token'), await saToken('pod-ca'));
+      const url = new URL(proxy.url);
+      const access = load({ env: { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port }, inClusterPathPrefix: root });
+      expect(await whoAmI(access)).toBe(`system:serviceaccount:${ns}:pod-ca`);
+
+      const next = await createPki(join(dir, 'next-pki'));
+      proxy.setServingCert(await createServingCert(next, 'next-apiserver', ['IP:127.0.0.1']));
+      writeFileSync(join(sa, 'ca.crt'), readFileSync(next.caCert)); // the new CA bundle lands in the volume
+      proxy.dropConnections();
+      expect(await access.request('GET', '/version')).toMatchObject({ ok: true, value: { major: '1' } });
+      expect(await whoAmI(access)).toBe(`system:serviceaccount:${ns}:pod-ca`);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

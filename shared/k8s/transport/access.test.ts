@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { createApiAccess, type ApiAccess, type ApiAccessOptions } from './access.ts';
 import { staticToken, tokenFile } from './credentials.ts';
+import { fixedTls } from './tls-material.ts';
 import type { WatchEvent } from './ndjson.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -44,7 +45,7 @@ afterEach(() => {
 });
 
 function access(opts: ApiAccessOptions = {}, token = staticToken('secret')): ApiAccess {
-  const a = createApiAccess({ server: base, tls: { insecureSkipTlsVerify: false }, token }, { watchTimeoutSeconds: () => 300, ...opts });
+  const a = createApiAccess({ server: base, tls: fixedTls({ insecureSkipTlsVerify: false }), token }, { watchTimeoutSeconds: () => 300, ...opts });
   accesses.push(a);
   return a;
 }
@@ -101,6 +102,24 @@ describe('requests', () => {
     const caller = new AbortController();
     setTimeout(() => caller.abort(new Error('shutting down')), 50);
     expect(await access().request('GET', '/slow', { signal: caller.signal })).toMatchObject({ ok: false, error: { reason: 'Aborted', message: 'Error: shutting down' } });
+  });
+
+  it('429: waits as long as Retry-After asks and tries again, any verb (the request was never processed), within the deadline', async () => {
+    let calls = 0;
+    const at: number[] = [];
+    handler = (_req, res) => {
+      at.push(performance.now());
+      if (calls++ === 0) {
+        res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+        return void res.end(JSON.stringify({ kind: 'Status', code: 429, reason: 'TooManyRequests', message: 'too many requests, please try again later' }));
+      }
+      json(res, 201, { made: true });
+    };
+    expect(await access().request('POST', '/things', { body: {} })).toEqual({ ok: true, value: { made: true } });
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950);
+    calls = 0;
+    // A deadline shorter than the wait: the 429 is the answer, with how long the server asked for.
+    expect(await access().request('GET', '/things', { timeoutMs: 300 })).toMatchObject({ ok: false, error: { code: 429, reason: 'TooManyRequests', retryAfterMs: 1_000 } });
   });
 
   it('retries a GET once when a kept-alive connection turns out closed, but never a POST', async () => {

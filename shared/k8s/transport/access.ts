@@ -4,11 +4,12 @@
 //
 // Why not @kubernetes/client-node at run time: importing any part of it
 // (even only its KubeConfig) loads every generated API client, undici and the
-// proxy agents: ~125 MB RSS before the program does anything, against the
-// speaker's 80 MB budget (DESIGN §5). What Ballast needs from it is small: a
-// kubeconfig, a few JSON verbs on a handful of paths, and a watch. Its Watch
-// also needs 30–60 s to notice a dead API server; ours notices in seconds
-// (liveness.ts). Tests may still use client-node to arrange the cluster.
+// proxy agents: ~65 MB RSS more (docs/ARCHITECTURE.md), against the speaker's
+// 80 MB budget. What Ballast needs from it is small: a kubeconfig, a few JSON
+// verbs on a handful of paths, and a watch. Its Watch also needs 30–60 s to
+// notice a dead API server; ours notices in seconds (liveness.ts). The CLI,
+// which has no memory budget, authenticates through client-node's KubeConfig
+// (Connection.authenticate) and still uses this transport.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { err, ok, type Result } from '../../result.ts';
@@ -16,6 +17,7 @@ import { apiErrorFromResponse, toApiError, type ApiError } from '../api-error.ts
 import type { BearerToken } from './credentials.ts';
 import { LivenessMonitor, type LivenessOptions } from './liveness.ts';
 import { LineSplitter, parseWatchLine, type WatchEvent } from './ndjson.ts';
+import type { TlsMaterial, TlsSettings } from './tls-material.ts';
 
 /** The HTTP verbs the API server serves. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -61,20 +63,18 @@ export interface ApiAccess {
   close(): void;
 }
 
-/** TLS material as the connection needs it (PEM text). */
-export interface TlsSettings {
-  readonly ca?: string | undefined;
-  readonly cert?: string | undefined;
-  readonly key?: string | undefined;
-  readonly insecureSkipTlsVerify: boolean;
-  readonly serverName?: string | undefined;
-}
-
 /** Where the API server is and how to prove who we are. */
 export interface Connection {
   readonly server: string;
-  readonly tls: TlsSettings;
+  /** CA and client certificate; re-read as their files change (tls-material.ts). */
+  readonly tls: TlsMaterial;
   readonly token?: BearerToken | undefined;
+  /**
+   * Authentication done elsewhere, per request: it may set headers (Authorization, Impersonate-User), `auth`
+   * (basic) and its own `agent` (TLS with an exec plugin's certificate, a proxy). The CLI passes client-node's
+   * KubeConfig here so that it accepts every kubeconfig kubectl accepts; the daemons never do.
+   */
+  readonly authenticate?: (options: https.RequestOptions) => Promise<void>;
 }
 
 /** Tunables; the defaults suit the controller and the speaker. */
@@ -100,12 +100,24 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 // A watch that outlives its timeoutSeconds by this much never got its end: the stream is dead.
 const WATCH_END_GRACE_MS = 30_000;
 const IDEMPOTENT: ReadonlySet<Method> = new Set(['GET', 'PUT', 'DELETE']);
+// client-go retries a 429 up to 10 times; a rejected request was never processed, so any verb may be retried.
+const MAX_TOO_MANY_REQUESTS_RETRIES = 10;
+// Without a Retry-After (or with 0), client-go waits 1 s.
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+
+/** What a changed CA or client certificate gets: verification or the handshake failed. */
+export function isTlsFailure(e: ApiError): boolean {
+  return e.code === undefined && (/^ERR_(SSL|TLS)_/.test(e.reason) || e.reason === 'EPROTO' || /CERT|SIGNATURE|ISSUER/.test(e.reason));
+}
 
 class HttpApiAccess implements ApiAccess {
   readonly server: string;
   private readonly transport: typeof https | typeof http;
-  private readonly agent: http.Agent;
+  private readonly secure: boolean;
+  private agent: http.Agent;
+  private readonly tls: TlsMaterial;
   private readonly token: BearerToken | undefined;
+  private readonly authenticate: Connection['authenticate'];
   private readonly timeoutMs: number;
   private readonly watchOpenTimeoutMs: number;
   private readonly watchTimeoutSeconds: () => number;
@@ -116,23 +128,12 @@ class HttpApiAccess implements ApiAccess {
 
   constructor(connection: Connection, opts: ApiAccessOptions) {
     this.server = connection.server;
-    const secure = new URL(connection.server).protocol === 'https:';
-    this.transport = secure ? https : http;
-    // keepAlive: one pool of connections reused by every request and watch (client-node's fetch path made a TLS
-    // handshake per request). lifo: reuse the most recently used connection, the least likely to be closed by the
-    // server's idle timeout. keepAliveMsecs: TCP keepalive on every connection, so a vanished host is noticed by the kernel too.
-    const common = { keepAlive: true, keepAliveMsecs: 10_000, scheduling: 'lifo' as const };
-    this.agent = secure
-      ? new https.Agent({
-          ...common,
-          ca: connection.tls.ca,
-          cert: connection.tls.cert,
-          key: connection.tls.key,
-          rejectUnauthorized: !connection.tls.insecureSkipTlsVerify,
-          servername: connection.tls.serverName,
-        })
-      : new http.Agent(common);
+    this.secure = new URL(connection.server).protocol === 'https:';
+    this.transport = this.secure ? https : http;
+    this.tls = connection.tls;
+    this.agent = this.makeAgent(connection.tls.current());
     this.token = connection.token;
+    this.authenticate = connection.authenticate;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.watchOpenTimeoutMs = opts.watchOpenTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? (() => Math.floor(300 * (1 + Math.random())));
@@ -142,11 +143,21 @@ class HttpApiAccess implements ApiAccess {
   }
 
   async request<T>(method: Method, path: string, opts: RequestOptions = {}): Promise<Result<T, ApiError>> {
-    let first = await this.exchange(method, path, opts);
+    const deadline = performance.now() + (opts.timeoutMs ?? this.timeoutMs);
+    const attempt = (): Promise<Exchanged> => this.exchange(method, path, { ...opts, timeoutMs: Math.max(1, deadline - performance.now()) });
+    let first = await attempt();
     // A keep-alive connection the server closed just as we sent on it: the request never reached it.
-    if (!first.ok && first.staleConnection && IDEMPOTENT.has(method)) first = await this.exchange(method, path, opts);
+    if (!first.ok && first.staleConnection && IDEMPOTENT.has(method)) first = await attempt();
+    // A rotated CA or client certificate: read the files again and retry once (the request was not processed).
+    if (!first.ok && (isTlsFailure(first.error) || first.error.code === 401) && this.refreshTls(true)) first = await attempt();
     // A rotated token: read it again and retry once (a 401 means the request was not processed).
-    if (!first.ok && first.error.code === 401 && this.token?.refresh()) first = await this.exchange(method, path, opts);
+    if (!first.ok && first.error.code === 401 && this.token?.refresh()) first = await attempt();
+    // Too many requests (API Priority and Fairness): wait as asked and try again while the deadline allows.
+    for (let n = 0; !first.ok && first.error.code === 429 && n < MAX_TOO_MANY_REQUESTS_RETRIES; n++) {
+      const waitMs = first.error.retryAfterMs || DEFAULT_RETRY_AFTER_MS;
+      if (performance.now() + waitMs >= deadline || !(await sleep(waitMs, opts.signal))) break;
+      first = await attempt();
+    }
     if (!first.ok) return err(first.error);
     const { text, status } = first.value;
     if (!text) return ok(undefined as T);
@@ -157,12 +168,19 @@ class HttpApiAccess implements ApiAccess {
     }
   }
 
-  watch<T>(path: string, opts: WatchOptions<T>): Promise<Result<void, ApiError>> {
+  async watch<T>(path: string, opts: WatchOptions<T>): Promise<Result<void, ApiError>> {
     const timeoutSeconds = this.watchTimeoutSeconds();
     const query = { ...opts.query, watch: true, allowWatchBookmarks: true, timeoutSeconds };
+    const prepared = await this.requestOptions('GET');
+    if (!prepared.ok) return prepared;
+    const watched = await this.openWatch<T>(path, query, timeoutSeconds, prepared.value, opts);
+    // A rotated CA or client certificate: new connections with the new material; the caller resumes as after any failure.
+    if (!watched.ok && (isTlsFailure(watched.error) || watched.error.code === 401)) this.refreshTls(true);
+    return watched;
+  }
+
+  private openWatch<T>(path: string, query: Query, timeoutSeconds: number, options: https.RequestOptions, opts: WatchOptions<T>): Promise<Result<void, ApiError>> {
     return new Promise((resolve) => {
-      const auth = this.authorization();
-      if (!auth.ok) return resolve(auth);
       const controller = new AbortController();
       let abortedBecause: ApiError | undefined;
       const abort = (why: ApiError): void => {
@@ -199,7 +217,7 @@ class HttpApiAccess implements ApiAccess {
 
       const req = this.transport.request(
         this.url(path, query),
-        { method: 'GET', agent: this.agent, headers: this.headers(auth.value), signal: controller.signal },
+        { ...options, signal: controller.signal },
         (res) => {
           clearTimeout(openTimer);
           this.liveness.heard();
@@ -207,7 +225,7 @@ class HttpApiAccess implements ApiAccess {
           if (res.statusCode !== 200) {
             void readText(res).then((text) => {
               if (res.statusCode === 401) this.token?.refresh();
-              finish(err(apiErrorFromResponse(res.statusCode ?? 0, text)));
+              finish(err(apiErrorFromResponse(res.statusCode ?? 0, text, retryAfterHeader(res))));
             }, failed);
             return;
           }
@@ -244,6 +262,40 @@ class HttpApiAccess implements ApiAccess {
     this.agent.destroy();
   }
 
+  // keepAlive: one pool of connections reused by every request and watch (client-node's fetch path made a TLS
+  // handshake per request). lifo: reuse the most recently used connection, the least likely to be closed by the
+  // server's idle timeout. keepAliveMsecs: TCP keepalive on every connection, so a vanished host is noticed by the kernel too.
+  private makeAgent(tls: TlsSettings): http.Agent {
+    const common = { keepAlive: true, keepAliveMsecs: 10_000, scheduling: 'lifo' as const };
+    if (!this.secure) return new http.Agent(common);
+    return new https.Agent({ ...common, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipTlsVerify, servername: tls.serverName });
+  }
+
+  /** Re-reads the TLS files when due (or now); when they changed, a new pool, and the old one's connections closed (open watches end and resume on new ones, as client-go does). */
+  private refreshTls(force = false): boolean {
+    if (!this.tls.refresh(force)) return false;
+    const old = this.agent;
+    this.agent = this.makeAgent(this.tls.current());
+    old.destroy();
+    return true;
+  }
+
+  /** Method, pool and headers of one request; with an `authenticate` hook, what it adds (it may fail: an exec plugin that exits non-zero). */
+  private async requestOptions(method: Method, body?: { contentType: string; length: number }): Promise<Result<https.RequestOptions, ApiError>> {
+    this.refreshTls();
+    const auth = this.authorization();
+    if (!auth.ok) return auth;
+    const options: https.RequestOptions = { method, agent: this.agent, headers: this.headers(auth.value, body?.contentType, body?.length) };
+    if (this.authenticate) {
+      try {
+        await this.authenticate(options);
+      } catch (e) {
+        return err({ code: undefined, reason: 'CredentialError', message: (e as Error).message?.trim() || String(e) });
+      }
+    }
+    return ok(options);
+  }
+
   private authorization(): Result<string | undefined, ApiError> {
     if (!this.token) return ok(undefined);
     const t = this.token.current();
@@ -266,15 +318,11 @@ class HttpApiAccess implements ApiAccess {
   }
 
   // One request/response; staleConnection marks the keep-alive race worth one retry.
-  private exchange(
-    method: Method,
-    path: string,
-    opts: RequestOptions,
-  ): Promise<Result<{ status: number; text: string }, ApiError> & { staleConnection?: boolean }> {
+  private async exchange(method: Method, path: string, opts: RequestOptions): Promise<Exchanged> {
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const prepared = await this.requestOptions(method, body === undefined ? undefined : { contentType: opts.contentType ?? 'application/json', length: Buffer.byteLength(body) });
+    if (!prepared.ok) return prepared;
     return new Promise((resolve) => {
-      const auth = this.authorization();
-      if (!auth.ok) return resolve(auth);
-      const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
       const timeoutMs = Math.max(1, Math.ceil(opts.timeoutMs ?? this.timeoutMs));
       const controller = new AbortController();
       let abortedBecause: ApiError | undefined;
@@ -284,30 +332,21 @@ class HttpApiAccess implements ApiAccess {
       }, timeoutMs);
       const signal = opts.signal ? AbortSignal.any([controller.signal, opts.signal]) : controller.signal;
       let responded = false;
-      const req = this.transport.request(
-        this.url(path, opts.query),
-        {
-          method,
-          agent: this.agent,
-          signal,
-          headers: this.headers(auth.value, body === undefined ? undefined : (opts.contentType ?? 'application/json'), body === undefined ? undefined : Buffer.byteLength(body)),
-        },
-        (res) => {
-          responded = true;
-          this.liveness.heard();
-          readText(res, () => this.liveness.heard()).then(
-            (text) => {
-              clearTimeout(timer);
-              const status = res.statusCode ?? 0;
-              resolve(status >= 200 && status <= 299 ? ok({ status, text }) : err(apiErrorFromResponse(status, text)));
-            },
-            (e: unknown) => {
-              clearTimeout(timer);
-              resolve(err(abortedBecause ?? this.abortError(e, opts.signal)));
-            },
-          );
-        },
-      );
+      const req = this.transport.request(this.url(path, opts.query), { ...prepared.value, signal }, (res) => {
+        responded = true;
+        this.liveness.heard();
+        readText(res, () => this.liveness.heard()).then(
+          (text) => {
+            clearTimeout(timer);
+            const status = res.statusCode ?? 0;
+            resolve(status >= 200 && status <= 299 ? ok({ status, text }) : err(apiErrorFromResponse(status, text, retryAfterHeader(res))));
+          },
+          (e: unknown) => {
+            clearTimeout(timer);
+            resolve(err(abortedBecause ?? this.abortError(e, opts.signal)));
+          },
+        );
+      });
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (responded) return; // reported by the response's reader
         clearTimeout(timer);
@@ -328,6 +367,28 @@ class HttpApiAccess implements ApiAccess {
     const r = await this.exchange('GET', this.probePath, { timeoutMs });
     return r.ok || r.error.code !== undefined ? undefined : r.error;
   }
+}
+
+type Exchanged = Result<{ status: number; text: string }, ApiError> & { staleConnection?: boolean };
+
+function retryAfterHeader(res: http.IncomingMessage): string | undefined {
+  const h = res.headers['retry-after'];
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/** Waits ms unless the signal aborts first; true if it waited the whole time. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (full: boolean): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(full);
+    };
+    const onAbort = (): void => done(false);
+    const t = setTimeout(() => done(true), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function readText(res: http.IncomingMessage, onData?: () => void): Promise<string> {

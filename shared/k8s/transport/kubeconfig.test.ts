@@ -131,3 +131,39 @@ describe('parseKubeconfig and mergeKubeconfigs', () => {
     expect(inClusterServer('2001:db8::1', '6443')).toBe('https://[2001:db8::1]:6443');
   });
 });
+
+describe('connectionFor with a delegate (the CLI)', () => {
+  it('hands on what the transport cannot do, as written, with the paths made absolute like kubectl', () => {
+    const r = connectionFor(
+      parsed(
+        yaml(
+          '    server: https://198.51.100.7\n    certificate-authority: ca.crt\n    proxy-url: http://198.51.100.9:3128',
+          '    exec: {apiVersion: client.authentication.k8s.io/v1, command: ./bin/get-token, interactiveMode: Never}\n    client-certificate: me.crt\n    client-key: me.key\n    as-groups: [a]',
+        ),
+        '/etc/kube/config',
+      ),
+      undefined,
+      { delegate: true },
+    );
+    expect(r.ok && r.value.delegated).toEqual({
+      cluster: { name: 'c', body: { server: 'https://198.51.100.7', 'certificate-authority': '/etc/kube/ca.crt', 'proxy-url': 'http://198.51.100.9:3128' } },
+      user: {
+        name: 'u',
+        body: {
+          exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/etc/kube/bin/get-token', interactiveMode: 'Never' },
+          'client-certificate': '/etc/kube/me.crt',
+          'client-key': '/etc/kube/me.key',
+          'as-groups': ['a'],
+        },
+      },
+      fields: ['proxy-url', 'exec', 'as-groups'],
+    });
+  });
+
+  it('a command found on PATH stays a name; a context the transport handles alone is not delegated', () => {
+    const onPath = connectionFor(parsed(yaml('    server: https://198.51.100.7', '    exec: {command: kubelogin, args: [get-token]}')), undefined, { delegate: true });
+    expect(onPath.ok && (onPath.value.delegated?.user?.body.exec as { command: string }).command).toBe('kubelogin');
+    const plain = connectionFor(parsed(yaml('    server: https://198.51.100.7', '    token: t')), undefined, { delegate: true });
+    expect(plain.ok && plain.value.delegated).toBeUndefined();
+  });
+});

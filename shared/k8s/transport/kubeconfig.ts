@@ -3,20 +3,22 @@
 // (client-go's clientcmd): several files merge with the first file to name a
 // cluster, user or context winning and the first current-context winning;
 // relative paths are relative to the file that holds them. What a kubeconfig
-// can say but Ballast cannot do (exec and auth-provider plugins, basic auth,
-// impersonation, proxies) is refused by name, not silently ignored.
+// can say but Ballast's transport cannot do (exec and auth-provider plugins,
+// basic auth, impersonation, proxies) is refused by name, not silently
+// ignored; or, for a caller that can (the CLI, through client-node), handed on
+// as written (`delegate`).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as JsYaml from 'js-yaml';
 import { err, ok, type Result } from '../../result.ts';
+import type { PemSource } from './tls-material.ts';
+
+export type { PemSource } from './tls-material.ts';
 
 // Loaded on first use: a speaker in a pod reads its service account, not a
 // kubeconfig file, and the parser costs ≈3.6 MB RSS (DESIGN §5's 80 MB budget).
 let jsYaml: typeof JsYaml | undefined;
 const yaml = (): typeof JsYaml => (jsYaml ??= createRequire(import.meta.url)('js-yaml') as typeof JsYaml);
-
-/** PEM text given inline (a `*-data` field, base64-decoded) or a file to read. */
-export type PemSource = { readonly file: string } | { readonly pem: string };
 
 /** Everything needed to reach the API server of one context. */
 export interface ConnectionSpec {
@@ -33,7 +35,26 @@ export interface ConnectionSpec {
   readonly token?: string | undefined;
   /** Re-read as it rotates; preferred over token while readable. */
   readonly tokenFile?: string | undefined;
+  /** With `delegate`: the cluster and user as written, when they use what only the delegate can do. */
+  readonly delegated?: DelegatedAuth | undefined;
 }
+
+/** A kubeconfig entry as written, its file paths made absolute. */
+export interface RawEntry {
+  readonly name: string;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** The cluster and user of a context whose credentials (or proxy) someone else must handle. */
+export interface DelegatedAuth {
+  readonly cluster: RawEntry;
+  readonly user: RawEntry | undefined;
+  /** Why: the fields only the delegate understands. */
+  readonly fields: readonly string[];
+}
+
+const DELEGATED_CLUSTER_FIELDS = ['proxy-url'] as const;
+const DELEGATED_USER_FIELDS = ['exec', 'auth-provider', 'username', 'password', 'as', 'as-uid', 'as-groups', 'as-user-extra'] as const;
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -100,8 +121,11 @@ export function mergeKubeconfigs(files: readonly KubeconfigFile[]): KubeconfigFi
   return { ...merged, currentContext };
 }
 
-/** The connection of a context (default: current-context); an error names the file, the entry and the field. */
-export function connectionFor(config: KubeconfigFile, contextName?: string): Result<ConnectionSpec, string> {
+/**
+ * The connection of a context (default: current-context); an error names the file, the entry and the field.
+ * With delegate, credentials and proxies the transport cannot handle are returned as `delegated` instead of refused.
+ */
+export function connectionFor(config: KubeconfigFile, contextName?: string, opts: { delegate?: boolean } = {}): Result<ConnectionSpec, string> {
   const name = contextName || config.currentContext;
   if (!name) return err(`${config.file}: no current-context`);
   const context = config.contexts.get(name);
@@ -120,10 +144,14 @@ export function connectionFor(config: KubeconfigFile, contextName?: string): Res
   const problems: string[] = [];
   const c = reader(cluster, `${cluster.file}: cluster "${clusterName}"`, problems);
   const u = user ? reader(user, `${user.file}: user "${user.name}"`, problems) : undefined;
-  c.unsupported('proxy-url', 'proxies are not supported (reach the API server directly)');
-  for (const field of ['exec', 'auth-provider']) u?.unsupported(field, `${field} credential plugins are not supported (use a token, a tokenFile or a client certificate)`);
-  for (const field of ['username', 'password']) u?.unsupported(field, 'basic authentication is not supported (Kubernetes removed it in 1.19)');
-  for (const field of ['as', 'as-uid', 'as-groups', 'as-user-extra']) u?.unsupported(field, 'impersonation is not supported');
+  const fields = [...DELEGATED_CLUSTER_FIELDS.filter((f) => c.has(f)), ...DELEGATED_USER_FIELDS.filter((f) => u?.has(f))];
+  const delegated = opts.delegate && fields.length > 0 ? { cluster: absolutePaths(cluster), user: user && absolutePaths(user), fields } : undefined;
+  if (!delegated) {
+    c.unsupported('proxy-url', 'proxies are not supported (reach the API server directly)');
+    for (const field of ['exec', 'auth-provider']) u?.unsupported(field, `${field} credential plugins are not supported (use a token, a tokenFile or a client certificate)`);
+    for (const field of ['username', 'password']) u?.unsupported(field, 'basic authentication is not supported (Kubernetes removed it in 1.19)');
+    for (const field of ['as', 'as-uid', 'as-groups', 'as-user-extra']) u?.unsupported(field, 'impersonation is not supported');
+  }
 
   const rawServer = c.optionalString('server');
   if (rawServer === undefined) problems.push(`${c.where}: server is missing`);
@@ -139,7 +167,18 @@ export function connectionFor(config: KubeconfigFile, contextName?: string): Res
   const token = u?.optionalString('token');
   const tokenFile = u?.path('tokenFile');
   if (problems.length > 0 || server === undefined) return err(problems.join('; '));
-  return ok({ context: name, server, ca, clientCert, clientKey, insecureSkipTlsVerify, tlsServerName, token, tokenFile });
+  return ok({ context: name, server, ca, clientCert, clientKey, insecureSkipTlsVerify, tlsServerName, token, tokenFile, ...(delegated ? { delegated } : {}) });
+}
+
+/** The entry with its file paths absolute, as kubectl reads them: relative to the file that holds it (an exec command only when it names a path). */
+function absolutePaths(entry: Named): RawEntry {
+  const dir = dirname(entry.file);
+  const abs = (p: unknown): unknown => (typeof p === 'string' && p !== '' && !isAbsolute(p) ? resolve(dir, p) : p);
+  const body: Record<string, unknown> = { ...entry.body };
+  for (const field of ['certificate-authority', 'client-certificate', 'client-key', 'tokenFile']) if (field in body) body[field] = abs(body[field]);
+  const exec = body.exec;
+  if (isFields(exec) && typeof exec.command === 'string' && exec.command.includes('/')) body.exec = { ...exec, command: abs(exec.command) };
+  return { name: entry.name, body };
 }
 
 /** The same shape as a kubeconfig's cluster: a server URL as a pod sees it (`KUBERNETES_SERVICE_HOST/PORT`, IPv6 in brackets). */
@@ -166,6 +205,7 @@ function reader(entry: Named, where: string, problems: string[]) {
     where,
     optionalString,
     path,
+    has: (field: string): boolean => value(field) !== undefined,
     boolean(field: string): boolean {
       const v = value(field) ?? false;
       if (typeof v === 'boolean') return v;

@@ -4,11 +4,11 @@
 // nothing is worse than one that says why it cannot start.
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import { err, ok, type Result } from '../../result.ts';
-import { createApiAccess, type ApiAccess, type ApiAccessOptions, type TlsSettings } from './access.ts';
+import { createApiAccess, type ApiAccess, type ApiAccessOptions, type Connection } from './access.ts';
 import { staticToken, tokenFile, type BearerToken } from './credentials.ts';
-import { connectionFor, inClusterServer, mergeKubeconfigs, parseKubeconfig, type ConnectionSpec, type KubeconfigFile, type PemSource } from './kubeconfig.ts';
+import { connectionFor, inClusterServer, mergeKubeconfigs, parseKubeconfig, type ConnectionSpec, type DelegatedAuth, type KubeconfigFile } from './kubeconfig.ts';
+import { tlsFromSources } from './tls-material.ts';
 
 /** Where loadKubeConfig may look (defaults: process.env, the real service-account directory). */
 export interface KubeConfigSources {
@@ -34,9 +34,15 @@ export interface LoadedKubeConfig {
   readonly context: string;
 }
 
-/** Transport tunables, and how often a token file is re-read (default 60 s). */
+/** Transport tunables, and how often a token file and the TLS files are re-read (default 60 s each). */
 export interface LoadOptions extends ApiAccessOptions {
   tokenMaxAgeMs?: number;
+  tlsMaxAgeMs?: number;
+  /**
+   * Handles what the transport cannot (exec and auth-provider plugins, basic auth, impersonation, proxies) for a
+   * context that uses it; without it such a kubeconfig is refused by name. The CLI passes client-node's here.
+   */
+  delegateAuth?: (delegated: DelegatedAuth) => Result<NonNullable<Connection['authenticate']>, string>;
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -87,7 +93,7 @@ function fromFiles(paths: readonly string[], source: string, context: string | u
     if (!parsed.ok) return err(`${source}: ${parsed.error}`);
     files.push(parsed.value);
   }
-  const spec = connectionFor(mergeKubeconfigs(files), context);
+  const spec = connectionFor(mergeKubeconfigs(files), context, { delegate: opts.delegateAuth !== undefined });
   return spec.ok ? connect(spec.value, source, opts) : err(`${source}: ${spec.error}`);
 }
 
@@ -95,32 +101,11 @@ function fromFiles(paths: readonly string[], source: string, context: string | u
 // that does not fit its certificate stops the program at start with a message, not at its first request.
 function connect(spec: ConnectionSpec, source: string, opts: LoadOptions): Result<LoadedKubeConfig, string> {
   const at = `${source}: context "${spec.context}"`;
-  const pem = (what: string, s: PemSource | undefined): Result<string | undefined, string> => {
-    if (!s) return ok(undefined);
-    if ('pem' in s) return ok(s.pem);
-    try {
-      const text = readFileSync(s.file, 'utf8');
-      return text.includes('-----BEGIN ') ? ok(text) : err(`${at}: ${what} ${s.file}: not PEM`);
-    } catch (e) {
-      return err(`${at}: ${what}: ${(e as Error).message}`);
-    }
-  };
-  const ca = pem('certificate-authority', spec.ca);
-  const cert = pem('client-certificate', spec.clientCert);
-  const key = pem('client-key', spec.clientKey);
-  for (const r of [ca, cert, key]) if (!r.ok) return r;
-  const tls: TlsSettings = {
-    ca: ca.ok ? ca.value : undefined,
-    cert: cert.ok ? cert.value : undefined,
-    key: key.ok ? key.value : undefined,
-    insecureSkipTlsVerify: spec.insecureSkipTlsVerify,
-    serverName: spec.tlsServerName,
-  };
-  try {
-    createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key });
-  } catch (e) {
-    return err(`${at}: unusable TLS material: ${(e as Error).message}`);
-  }
+  const tls = tlsFromSources(
+    { ca: spec.ca, cert: spec.clientCert, key: spec.clientKey, insecureSkipTlsVerify: spec.insecureSkipTlsVerify, serverName: spec.tlsServerName },
+    { readFile: (p) => readFileSync(p, 'utf8'), now: () => performance.now(), maxAgeMs: opts.tlsMaxAgeMs },
+  );
+  if (!tls.ok) return err(`${at}: ${tls.error}`);
 
   let token: BearerToken | undefined;
   if (spec.tokenFile) {
@@ -129,6 +114,12 @@ function connect(spec: ConnectionSpec, source: string, opts: LoadOptions): Resul
     if (!first.ok) return err(`${at}: ${first.error}`);
   } else if (spec.token) token = staticToken(spec.token);
 
-  const access = createApiAccess({ server: spec.server, tls, token }, opts);
+  let authenticate: Connection['authenticate'];
+  if (spec.delegated && opts.delegateAuth) {
+    const delegated = opts.delegateAuth(spec.delegated);
+    if (!delegated.ok) return err(`${at}: ${delegated.error}`);
+    authenticate = delegated.value;
+  }
+  const access = createApiAccess({ server: spec.server, tls: tls.value, token, authenticate }, opts);
   return ok({ access, source, server: spec.server, context: spec.context });
 }
