@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The kind cluster the end-to-end suite runs on: one control plane and two
 # workers, dual-stack, on a docker network of its own in the documentation
 # ranges (addresses.env), so the host sits on the nodes' LAN and plays the client.

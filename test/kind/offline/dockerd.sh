@@ -26,7 +26,7 @@ lacks_sys_resource() { (( (0x$(awk '/^CapBnd:/ {print $2}' /proc/self/status) >>
 
 start() {
   if ! command -v dockerd >/dev/null; then
-    [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null || { say "dockerd is missing: install docker.io (Debian) or Docker"; exit 1; }
+    if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then say "dockerd is missing: install docker.io (Debian) or Docker"; exit 1; fi
     say "installing docker.io from Debian"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null
   fi

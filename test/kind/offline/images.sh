@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Container images built on this machine, with no container registry: each is
 # built once and kept in the private dockerd's data root (dockerd.sh), under a
 # tag keyed by its versions and by the recipe that made it. Prints the tag.
@@ -75,7 +76,7 @@ build_node() {
   # 1. Images the control plane runs. Static binaries need nothing around them;
   # kube-proxy needs iptables, conntrack and ipset.
   say "component images"
-  local images=() line image binary
+  local images=() image binary
   while read -r image binary; do
     mkdir -p "$dir/$binary"
     cp "$bin/$binary" "$dir/$binary/${binary%-v*}"
@@ -183,7 +184,7 @@ ensure() {
   local name=$1; tag=$("${name}_tag")
   if ! have "$tag"; then
     say "building $tag"
-    "build_$name" "$tag"
+    "build_$name" "$tag" >&2
     tag=$("${name}_tag")
     have "$tag" || { say "building $tag left no image"; return 1; }
     local repo=${tag%:*} old
