@@ -118,7 +118,7 @@ export class KindCluster {
     kc.setCurrentContext(`kind-${cluster}`);
     const inspect = JSON.parse(await run(['docker', 'network', 'inspect', network])) as Array<{ Id: string; Options?: Record<string, string>; Containers?: Record<string, unknown> }>;
     const bridge = inspect[0]?.Options?.['com.docker.network.bridge.name'] ?? `br-${inspect[0]?.Id.slice(0, 12)}`;
-    const names = (await run(['kind', 'get', 'nodes', '--name', cluster])).split('\n').filter(Boolean).sort();
+    const names = (await run([process.env.KIND ?? 'kind', 'get', 'nodes', '--name', cluster])).split('\n').filter(Boolean).sort();
     const nodes: KindNode[] = [];
     for (const name of names) {
       const [c] = JSON.parse(await run(['docker', 'inspect', name])) as Array<{ NetworkSettings: { Networks: Record<string, { IPAddress: string; GlobalIPv6Address: string; MacAddress: string }> } }>;

@@ -85,7 +85,7 @@ docker image inspect "$workload" >/dev/null 2>&1 || docker pull -q "$workload" >
 
 suite() { # install method, scope
   step "e2e suite on the $1 install${2:+ ($2)}"
-  (cd "$root" && KIND_CLUSTER=$CLUSTER KIND_NETWORK=$NETWORK KIND_E2E_INSTALL=$1 KIND_E2E_SCOPE=${2:-} \
+  (cd "$root" && KIND=$kind KIND_CLUSTER=$CLUSTER KIND_NETWORK=$NETWORK KIND_E2E_INSTALL=$1 KIND_E2E_SCOPE=${2:-} \
     KIND_E2E_WORKLOAD_IMAGE=$workload KIND_E2E_FAILOVER_TRIALS=${FAILOVER_TRIALS:-3} KIND_E2E_RESULTS=$results.$1 \
     npx vitest run --config test/kind/vitest.config.ts)
 }
