@@ -8,7 +8,7 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
-# python3, make and g++ build the native AF_PACKET addon (binding.gyp) and raw-socket.
+# python3, make and g++ build the native AF_PACKET addon (binding.gyp), the only native dependency.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -27,6 +27,10 @@ COPY speaker speaker
 COPY shared shared
 # Type-checks and emits only what the programs import, plus the addon.
 RUN node scripts/build-js.ts --out /out
+# The `ballast` command line as one file (scripts/build-cli.ts), for `kubectl exec … -- ballast status`.
+COPY cli cli
+COPY scripts/build-cli.ts scripts/
+RUN node scripts/build-cli.ts --out /cli/ballast
 RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
@@ -37,6 +41,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /out ./
+COPY --from=build /cli/ballast /usr/local/bin/ballast
 # Numeric so runAsNonRoot can check it. The speaker's DaemonSet runs it as
 # uid 0 with only CAP_NET_RAW (AF_PACKET; see deploy/speaker/daemonset.yaml).
 USER 65532:65532

@@ -52,6 +52,15 @@ const BENCHES: Bench[] = [
     run: 'runFailoverBench',
     root: true,
   },
+  {
+    name: 'speaker-resources',
+    title: 'Speaker requests and limits',
+    about:
+      'The speaker as the image runs it (scripts/build-js.ts, --log-level=info, default V8 heap sizing) in a one-node lab LAN, so it owns every IP, with the real controller and a private API server; one IPv6 address per Service. RSS is the process’s VmRSS (main thread and wire worker) sampled once a second after its ballast_speaker_announced_ips reached the count; the peak is VmHWM since it started. The DaemonSet (deploy/speaker/daemonset.yaml and the chart’s default) requests the steady RSS at 1 000 IPs rounded up and limits at 1.5 × the highest peak, so a speaker is never killed for a burst of new Services; test/deploy/speaker-resources.test.ts holds the manifests to this table.',
+    module: './speaker-resources.ts',
+    run: 'runSpeakerResourcesBench',
+    root: true,
+  },
 ];
 
 function git(args: string[]): string {

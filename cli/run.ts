@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadKubeConfig } from '../shared/k8s/index.ts';
 import { analyze, fetchSnapshot, renderStatus, reportToJson } from './status/index.ts';
 import { convertMetalLB } from './convert/index.ts';
+import { rotateHeartbeatKey } from './rotate/index.ts';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -35,6 +36,14 @@ Commands:
       --namespace NS            namespace of the output objects (default ballast-system)
     Exit status: 0 all converted, 1 something was not converted or will be refused, 2 could not run.
 
+  rotate-heartbeat-key      Replace the speakers' heartbeat key without a moment in which two speakers
+                    cannot hear each other: stage the new key, promote it, retire the old one,
+                    waiting between steps. Continues an interrupted rotation.
+      --namespace NS            Ballast's install namespace (default ballast-system)
+      --kubeconfig FILE, --context NAME
+      --wait DURATION           between steps (default 15s; speakers watch the Secret)
+    Exit status: 0 rotated, 2 could not run.
+
 Also a kubectl plugin: put cli/kubectl-ballast on PATH and run "kubectl ballast status".
 `;
 
@@ -46,6 +55,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         return await status(rest, io);
       case 'convert-metallb':
         return await convert(rest, io);
+      case 'rotate-heartbeat-key':
+        return await rotate(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -90,6 +101,26 @@ async function status(args: readonly string[], io: CliIO): Promise<number> {
     io.stdout(`${renderStatus(report, { color, width }).join('\n')}\n`);
   }
   return report.problems.some((p) => p.severity === 'error') ? 1 : 0;
+}
+
+async function rotate(args: readonly string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { namespace: { type: 'string', default: 'ballast-system' }, kubeconfig: { type: 'string' }, context: { type: 'string' }, wait: { type: 'string', default: '15s' } },
+    strict: true,
+  });
+  const wait = /^(\d+)(ms|s)$/.exec(values.wait);
+  if (!wait) throw new Error(`--wait must be a duration such as 15s or 500ms, not "${values.wait}"`);
+  const waitMs = Number(wait[1]) * (wait[2] === 's' ? 1000 : 1);
+  const loaded = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context, env: io.env });
+  if (!loaded.ok) throw new Error(loaded.error);
+  const { access } = loaded.value;
+  try {
+    await rotateHeartbeatKey(access, { namespace: values.namespace, waitMs, say: (line) => io.stdout(`${line}\n`) });
+  } finally {
+    access.close();
+  }
+  return 0;
 }
 
 async function convert(args: readonly string[], io: CliIO): Promise<number> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSpeakerFlags } from './flags.ts';
 
 describe('parseSpeakerFlags', () => {
-  it('applies the contract defaults', () => {
+  it('applies the defaults', () => {
     const f = parseSpeakerFlags([], { NODE_NAME: 'node-a' });
     expect(f).toEqual({
       ok: true,
@@ -13,6 +13,7 @@ describe('parseSpeakerFlags', () => {
         loadBalancerClass: undefined,
         heartbeatSecret: 'ballast-heartbeat',
         heartbeatIntervalMs: 100,
+        heartbeatPort: 7947,
         metricsBindAddress: { host: '::', port: 7473 },
         logLevel: 'info',
         stateDir: '/var/lib/ballast',
@@ -40,6 +41,8 @@ describe('parseSpeakerFlags', () => {
     [['--node-name=a', '--heartbeat-interval=100'], {}, '--heartbeat-interval: "100" is not a duration such as 500ms, 15s or 2m'],
     [['--node-name=a', '--interfaces-exclude=('], {}, /^--interfaces-exclude: "\(" is not a regular expression/],
     [['--node-name=a', '--log-level=loud'], {}, /is not a log level/],
+    [['--node-name=a', '--heartbeat-port=0'], {}, '--heartbeat-port: "0" is not a port number (1–65535)'],
+    [['--node-name=a'], { BALLAST_HEARTBEAT_PORT: '79x' }, '--heartbeat-port: "79x" is not a port number (1–65535)'],
     [['--node-name=a', '--no-such-flag'], {}, /Unknown option '--no-such-flag'/],
   ])('refuses %j', (argv, env, message) => {
     const f = parseSpeakerFlags(argv, env);

@@ -1,11 +1,11 @@
-// The speaker's command line (contract.md): every flag can also come from the
-// environment as BALLAST_<FLAG_IN_UPPER_SNAKE_CASE>.
+// The speaker's command line: every flag can also come from the environment
+// as BALLAST_<FLAG_IN_UPPER_SNAKE_CASE>.
 import { parseArgs } from 'node:util';
 import { HEARTBEAT_SECRET } from '../shared/api/index.ts';
 import { flagValue, parseBindAddress, parseDuration } from '../shared/flags/index.ts';
 import { parseLogLevel, type LogLevel } from '../shared/observability/index.ts';
 import { err, ok, type Result } from '../shared/result.ts';
-import { DEFAULT_INTERVAL_MS } from './liveness/index.ts';
+import { DEFAULT_HEARTBEAT_PORT, DEFAULT_INTERVAL_MS } from './liveness/index.ts';
 
 export interface SpeakerFlags {
   kubeconfig: string | undefined;
@@ -14,6 +14,8 @@ export interface SpeakerFlags {
   loadBalancerClass: string | undefined;
   heartbeatSecret: string;
   heartbeatIntervalMs: number;
+  /** UDP port of the heartbeats over IP (open it between nodes, like MetalLB's 7946). */
+  heartbeatPort: number;
   metricsBindAddress: { host: string; port: number };
   logLevel: LogLevel;
   stateDir: string;
@@ -30,6 +32,7 @@ const OPTIONS = {
   'load-balancer-class': { type: 'string' },
   'heartbeat-secret': { type: 'string' },
   'heartbeat-interval': { type: 'string' },
+  'heartbeat-port': { type: 'string' },
   'metrics-bind-address': { type: 'string' },
   'log-level': { type: 'string' },
   'state-dir': { type: 'string' },
@@ -57,6 +60,9 @@ export function parseSpeakerFlags(argv: readonly string[], env: NodeJS.ProcessEn
   if (interval.value < 10 || interval.value > 10_000 || !Number.isInteger(interval.value)) {
     return err(`--heartbeat-interval: ${interval.value} ms is outside 10ms–10s (whole milliseconds)`);
   }
+  const portText = get('heartbeat-port') || String(DEFAULT_HEARTBEAT_PORT);
+  const heartbeatPort = Number(portText);
+  if (!/^\d+$/.test(portText) || heartbeatPort < 1 || heartbeatPort > 65_535) return err(`--heartbeat-port: "${portText}" is not a port number (1–65535)`);
   const metrics = parseBindAddress('metrics-bind-address', get('metrics-bind-address') || ':7473');
   if (!metrics.ok) return metrics;
   const logLevel = parseLogLevel(get('log-level') ?? 'info', {});
@@ -78,6 +84,7 @@ export function parseSpeakerFlags(argv: readonly string[], env: NodeJS.ProcessEn
     loadBalancerClass: get('load-balancer-class') || undefined,
     heartbeatSecret: get('heartbeat-secret') || HEARTBEAT_SECRET,
     heartbeatIntervalMs: interval.value,
+    heartbeatPort,
     metricsBindAddress: metrics.value,
     logLevel: logLevel.value,
     stateDir: get('state-dir') || '/var/lib/ballast',

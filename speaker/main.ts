@@ -1,7 +1,6 @@
 // The Ballast speaker (DaemonSet, host network, CAP_NET_RAW): answers ARP and
 // NDP for the load-balancer IPs its node is elected for, and hands them over
 // within a second when a node fails, at once when it shuts down.
-import { randomBytes } from 'node:crypto';
 import { createEventRecorder, loadKubeConfig } from '../shared/k8s/index.ts';
 import { createLogger, createMetricsRegistry, ReadinessChecks, startObservabilityServer } from '../shared/observability/index.ts';
 import { parseSpeakerFlags } from './flags.ts';
@@ -28,11 +27,11 @@ const events = createEventRecorder(access, { component: 'ballast-speaker', insta
 const speaker = new Speaker({
   access,
   node: f.nodeName,
-  bootId: randomBytes(16).toString('hex'),
   namespace: f.namespace,
   loadBalancerClass: f.loadBalancerClass,
   heartbeatSecret: f.heartbeatSecret,
   heartbeatIntervalMs: f.heartbeatIntervalMs,
+  heartbeatPort: f.heartbeatPort,
   stateDir: f.stateDir,
   extraExcludes: f.interfacesExclude,
   podName: f.podName,
@@ -64,4 +63,6 @@ const shutdown = async (signal: string): Promise<void> => {
   process.exit(0);
 };
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// Fault injection for the lab's fault suite only: SIGUSR2 ends the wire worker as a crash would.
+if (process.env.BALLAST_FAULT_INJECTION === '1') process.on('SIGUSR2', () => speaker.crashWireForTest());
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -200,6 +200,15 @@ spec:
     expect(notesOf(r.notes, 'note')).toContain('IPAddressPool p: "198.51.100.77/28" written as 198.51.100.64/28: MetalLB ignores host bits, Ballast requires the network address');
   });
 
+  it('writes a CIDR without host bits canonically and calls it normalised, not a CIDR with host bits', () => {
+    const r = convert('apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec: {addresses: ["fc00:f853:0ccd:e799::/124", "2001:DB8:0:0::/64", "203.0.113.0/24"]}\n');
+    expect(r.objects[0]!.spec).toEqual({ addresses: ['fc00:f853:ccd:e799::/124', '2001:db8::/64', '203.0.113.0/24'] });
+    expect(notesOf(r.notes, 'note').filter((n) => n.includes('"'))).toEqual([
+      'IPAddressPool p: "fc00:f853:0ccd:e799::/124" normalised to fc00:f853:ccd:e799::/124 (the same network)',
+      'IPAddressPool p: "2001:DB8:0:0::/64" normalised to 2001:db8::/64 (the same network)',
+    ]);
+  });
+
   it('flags a converted pool Ballast will refuse', () => {
     const r = convert('apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\nspec: {addresses: ["203.0.113.9-203.0.113.1"]}\n---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: a}\n');
     expect(notesOf(r.notes, 'invalid')).toEqual(['IPAddressPool p: IPAddressPool ballast-system/p spec.addresses[0]: "203.0.113.9-203.0.113.1" is reversed: start 203.0.113.9 is after end 203.0.113.1']);

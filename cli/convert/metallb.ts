@@ -5,10 +5,9 @@
 // dropped silently. Pure: text in, text and notes out.
 import { dump, loadAll } from 'js-yaml';
 import { API_VERSION, type IPAddressPool, type L2Advertisement } from '../../shared/api/index.ts';
-import { parseL2Advertisement, parsePool, formatConfigError } from '../../shared/config/index.ts';
+import { advertisesPool, formatConfigError, parseL2Advertisement, parsePool } from '../../shared/config/index.ts';
 import { compileSelector, type LabelSelector } from '../../shared/labels/index.ts';
 import { familyBits, formatIP, parseIP } from '../../shared/net/index.ts';
-import { advertisesPool } from '../../speaker/election/index.ts';
 import { legacyConfigToObjects } from './legacy-config.ts';
 
 export type NoteSeverity =
@@ -200,7 +199,9 @@ function convertConfigMap(
 
 /**
  * MetalLB masks a CIDR's host bits silently (Go's net.ParseCIDR); Ballast
- * refuses them, so write the network MetalLB actually used and say so.
+ * refuses them, so write the network MetalLB actually used and say so. A CIDR
+ * that only looks different (leading zeros, upper case, an uncompressed IPv6
+ * address) is the same network, written the canonical way.
  */
 function canonicalAddress(text: string, source: string, note: Note): string {
   const trimmed = text.trim();
@@ -210,8 +211,10 @@ function canonicalAddress(text: string, source: string, note: Note): string {
   const prefix = Number(prefixText);
   if (!ip.ok || prefix > familyBits(ip.value.family)) return trimmed;
   const hostMask = (1n << BigInt(familyBits(ip.value.family) - prefix)) - 1n;
-  const network = `${formatIP(ip.value.family, ip.value.value & ~hostMask)}/${prefix}`;
-  if (network !== trimmed) note('note', source, `"${trimmed}" written as ${network}: MetalLB ignores host bits, Ballast requires the network address`);
+  const networkValue = ip.value.value & ~hostMask;
+  const network = `${formatIP(ip.value.family, networkValue)}/${prefix}`;
+  if (networkValue !== ip.value.value) note('note', source, `"${trimmed}" written as ${network}: MetalLB ignores host bits, Ballast requires the network address`);
+  else if (network !== trimmed) note('note', source, `"${trimmed}" normalised to ${network} (the same network)`);
   return network;
 }
 

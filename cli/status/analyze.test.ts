@@ -86,12 +86,14 @@ describe('analyze', () => {
         pool('default', ['203.0.113.0/24', '2001:db8:100::/64'], { status: { assignedIPv4: 3, availableIPv4: 0, conditions: [cond('Ready', 'True', 'Allocating', ''), cond('Exhausted', 'True', 'NoFreeAddresses', 'all 256 IPv4 addresses are in use')] } }),
         pool('copy', ['203.0.113.0/25'], { creationTimestamp: '2025-02-01T00:00:00Z', status: { conditions: [cond('Ready', 'False', 'Conflict', 'x'), cond('Conflict', 'True', 'Overlap', '203.0.113.0/25 overlaps older pool "default"')] } }),
         pool('broken', ['2001:db8:200::/64'], { status: { conditions: [cond('Ready', 'False', 'Invalid', 'spec.addresses[0]: nope')] } }),
+        pool('lan', ['198.51.100.0/28'], { status: { conditions: [cond('Ready', 'True', 'Allocating', ''), cond('NodeConflict', 'True', 'NodeAddressInPool', 'spec.addresses[0] (198.51.100.0/28) holds the InternalIP 198.51.100.11 of node n1')] } }),
       ],
     };
     expect(problems(s)).toEqual([
       'error IPAddressPool ballast-system/broken: not ready: Invalid: spec.addresses[0]: nope',
       'error IPAddressPool ballast-system/copy: in conflict: 203.0.113.0/25 overlaps older pool "default"',
       'warning IPAddressPool ballast-system/default: exhausted: all 256 IPv4 addresses are in use',
+      "warning IPAddressPool ballast-system/lan: holds a node's address: spec.addresses[0] (198.51.100.0/28) holds the InternalIP 198.51.100.11 of node n1",
     ]);
   });
 

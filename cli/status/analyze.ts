@@ -3,10 +3,19 @@
 // and every problem found). Pure: the fetching is fetch.ts, the text render.ts.
 import type { CoreV1Event, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { ANNOTATION, ANNOTATION_ALLOCATED_FROM, LABEL_EXCLUDE_FROM_LB, type IPAddressPool, type L2Advertisement, type ServiceL2Status } from '../../shared/api/index.ts';
-import { formatPoolConflict, isLoadBalancer, parseL2Advertisement, parsePool, resolvePoolConflicts, type L2AdvertisementConfig, type Pool } from '../../shared/config/index.ts';
+import {
+  advertisesPool,
+  formatPoolConflict,
+  isLoadBalancer,
+  parseL2Advertisement,
+  parsePool,
+  poolContains,
+  resolvePoolConflicts,
+  validateL2Advertisement,
+  type L2AdvertisementConfig,
+  type Pool,
+} from '../../shared/config/index.ts';
 import { familyName, parseIP, type Family, type IPAddress } from '../../shared/net/index.ts';
-import { validateL2Advertisement } from '../../controller/webhook/index.ts';
-import { advertisesPool } from '../../speaker/election/index.ts';
 
 export interface ClusterSnapshot {
   /** The install namespace: pools, advertisements, ServiceL2Statuses and speaker pods live here. */
@@ -138,8 +147,6 @@ function ipsOfServices(services: readonly V1Service[]): Map<string, { ip: IPAddr
   return used;
 }
 
-const inPool = (pool: Pool, ip: IPAddress): boolean => pool.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last);
-
 function poolReport(raw: IPAddressPool, pool: Pool | undefined, used: Map<string, { ip: IPAddress; holders: string[] }>): PoolReport {
   const status = raw.status;
   const families: Family[] = pool ? ([4, 6] as const).filter((f) => pool.ranges.some((r) => r.family === f)) : [];
@@ -149,7 +156,7 @@ function poolReport(raw: IPAddressPool, pool: Pool | undefined, used: Map<string
     if (assigned !== undefined && available !== undefined && assigned !== null && available !== null) {
       return { family: familyName(family), assigned: BigInt(assigned), available: BigInt(available), source: 'status' };
     }
-    const held = [...used.values()].filter(({ ip }) => ip.family === family && inPool(pool!, ip)).length;
+    const held = [...used.values()].filter(({ ip }) => ip.family === family && poolContains(pool!, ip)).length;
     const size = poolSize(pool!, family);
     return { family: familyName(family), assigned: BigInt(held), available: size > BigInt(held) ? size - BigInt(held) : 0n, source: 'services' };
   });
@@ -213,13 +220,14 @@ function poolProblems(
     const ready = condition('Ready');
     if (ready?.status === 'False' && condition('Conflict')?.status !== 'True') add('error', object, `not ready: ${ready.reason}: ${ready.message}`);
 
+    if (condition('NodeConflict')?.status === 'True') add('warning', object, `holds a node's address: ${condition('NodeConflict')!.message}`);
     if (condition('Exhausted')?.status === 'True') add('warning', object, `exhausted: ${condition('Exhausted')!.message}`);
     else if (!hasStatus && !report.terminating) {
       for (const u of report.usage) if (u.available === 0n) add('warning', object, `exhausted: every ${u.family} address is in use`);
     }
 
     if (report.terminating && pool) {
-      const users = [...new Set([...used.values()].filter(({ ip }) => inPool(pool, ip)).flatMap(({ holders }) => holders))].sort(compareText);
+      const users = [...new Set([...used.values()].filter(({ ip }) => poolContains(pool, ip)).flatMap(({ holders }) => holders))].sort(compareText);
       if (users.length > 0) {
         add('warning', object, `is being deleted but ${users.length} Service${users.length === 1 ? '' : 's'} still use its addresses (${listSome(users)}); it stays until they release them`);
       }
@@ -255,7 +263,7 @@ function serviceReport(svc: V1Service, pools: readonly ParsedPool[], announcers:
 
 function containsText(pool: Pool, text: string): boolean {
   const ip = parseIP(text);
-  return ip.ok && inPool(pool, ip.value);
+  return ip.ok && poolContains(pool, ip.value);
 }
 
 function serviceProblems(
@@ -286,7 +294,7 @@ function serviceProblems(
     for (const text of r.ips) {
       const ip = parseIP(text);
       if (!ip.ok) add('error', object, `status IP ${text} does not parse: ${ip.error}`);
-      else if (!pools.some((p) => p.pool && inPool(p.pool, ip.value))) add('warning', object, `IP ${text} is in no IPAddressPool of ${s.namespace} (set by hand, or its pool was removed)`);
+      else if (!pools.some((p) => p.pool && poolContains(p.pool, ip.value))) add('warning', object, `IP ${text} is in no IPAddressPool of ${s.namespace} (set by hand, or its pool was removed)`);
     }
     if (r.nodes.length === 0) {
       const hint = !announcedPool(r.pool)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { analyze } from './analyze.ts';
-import { formatCount, renderStatus, reportToJson, visibleLength, wrap } from './render.ts';
+import { formatCount, renderStatus, reportToJson, usageBar, visibleLength, wrap } from './render.ts';
 import { healthy, pool, readyStatus, service, warning } from './fixtures.test-util.ts';
 
 /** The healthy cluster plus a Service without an IP and a nearly full pool. */
@@ -24,8 +24,8 @@ describe('renderStatus', () => {
       'IP address pools (2)',
       '  default  Ready',
       '    203.0.113.0/24, 2001:db8:100::/64',
-      '    IPv4 █░░░░░░░░░░░░░░░░░░░░░░░  2/256 used (<1%)',
-      '    IPv6 █░░░░░░░░░░░░░░░░░░░░░░░  1/2^64 used (<1%)',
+      '    IPv4 ▎░░░░░░░░░░░░░░░░░░░░░░░  2/256 used (<1%)',
+      '    IPv6 ▏░░░░░░░░░░░░░░░░░░░░░░░  1/2^64 used (<1%)',
       '  small  Ready',
       '    198.51.100.0/29',
       '    IPv4 █████████████████████░░░  7/8 used (88%)',
@@ -74,6 +74,33 @@ describe('renderStatus', () => {
     const out = renderStatus(troubled(), { color: false, width: 30 });
     expect(out).toContain('    IPv4 2/256 used (<1%)');
     expect(out.join('\n')).not.toContain('█');
+  });
+});
+
+describe('usageBar', () => {
+  it('draws 1 of 191 used as a sliver, not a whole block', () => {
+    expect(usageBar(1n, 190n, 24)).toEqual({ filled: '▏', empty: '░'.repeat(23) });
+  });
+
+  it('is exact to an eighth of a cell, never empty when something is used, never full when something is free', () => {
+    expect(usageBar(0n, 8n, 8).filled).toBe('');
+    expect(usageBar(4n, 4n, 8).filled).toBe('████');
+    expect(usageBar(7n, 1n, 24).filled).toBe('█'.repeat(21));
+    expect(usageBar(1n, 15n, 8).filled).toBe('▌');
+    expect(usageBar(1n, (1n << 64n) - 1n, 24).filled).toBe('▏');
+    expect(usageBar(999n, 1n, 10).filled).toBe('█'.repeat(9) + '▉');
+    expect(usageBar(8n, 0n, 10).filled).toBe('█'.repeat(10));
+  });
+
+  it('always spans exactly its cells (property)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 1n << 70n }), fc.bigInt({ min: 0n, max: 1n << 70n }), fc.integer({ min: 1, max: 40 }), (used, free, cells) => {
+        const { filled, empty } = usageBar(used, free, cells);
+        expect([...filled].length + empty.length).toBe(cells);
+        if (used > 0n) expect(filled).not.toBe('');
+        if (free > 0n) expect(empty.length > 0 || !filled.endsWith('█')).toBe(true);
+      }),
+    );
   });
 });
 

@@ -73,11 +73,29 @@ function figures(u: FamilyUsage): string {
 
 /** A bar of `cells` cells (none when 0) and the figures. */
 function usageLine(u: FamilyUsage, cells: number, c: Palette): string {
-  const total = u.assigned + u.available;
   if (cells === 0) return `    ${u.family} ${figures(u)}`;
-  const filled = total === 0n ? 0 : Math.max(u.assigned > 0n ? 1 : 0, Number((u.assigned * BigInt(cells) + total / 2n) / total));
-  const colour = u.available === 0n ? c.red : filled >= cells * 0.85 ? c.yellow : c.green;
-  return `    ${u.family} ${colour('█'.repeat(filled))}${c.dim('░'.repeat(cells - filled))}  ${figures(u)}`;
+  const { filled, empty } = usageBar(u.assigned, u.available, cells);
+  const colour = u.available === 0n ? c.red : filled.length >= cells * 0.85 ? c.yellow : c.green;
+  return `    ${u.family} ${colour(filled)}${c.dim(empty)}  ${figures(u)}`;
+}
+
+/** Left-aligned blocks of one to seven eighths of a cell. */
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'] as const;
+
+/**
+ * The bar in eighths of a cell, so a small share draws a sliver (1 of 191 in
+ * 24 cells is one eighth, ▏), not a whole block. Anything used shows at least
+ * a sliver, and a pool with a free address never looks full.
+ */
+export function usageBar(assigned: bigint, available: bigint, cells: number): { filled: string; empty: string } {
+  const total = assigned + available;
+  const steps = BigInt(cells * 8);
+  let eighths = total === 0n ? 0n : (assigned * steps + total / 2n) / total;
+  if (assigned > 0n && eighths === 0n) eighths = 1n;
+  if (available > 0n && eighths === steps) eighths = steps - 1n;
+  const whole = Number(eighths / 8n);
+  const part = EIGHTHS[Number(eighths % 8n)]!;
+  return { filled: '█'.repeat(whole) + part, empty: '░'.repeat(cells - whole - (part ? 1 : 0)) };
 }
 
 /** Exact up to ten million, then 2^n for powers of two (IPv6 pools), else three significant digits. */

@@ -17,16 +17,18 @@ function disjoint(raw: Array<[number, number]>): Array<{ first: bigint; last: bi
 }
 
 describe('AddressSet', () => {
-  it('agrees with listing every address: capacity, contains, next, prev', () => {
+  it('agrees with listing every address: capacity, contains, next, prev, with and without node addresses', () => {
     fc.assert(
-      fc.property(rangesArb, fc.boolean(), fc.integer({ min: 0, max: 1030 }), (raw, avoid, probe) => {
+      fc.property(rangesArb, fc.boolean(), fc.integer({ min: 0, max: 1030 }), fc.array(fc.integer({ min: 0, max: 1030 }), { maxLength: 8 }), (raw, avoid, probe, nodes) => {
         const ranges = disjoint(raw);
-        const set = new AddressSet(4, ranges, avoid);
+        const excluded = nodes.map(BigInt);
+        const set = new AddressSet(4, ranges, avoid, excluded);
         const all: bigint[] = [];
-        for (const r of ranges) for (let x = r.first; x <= r.last; x++) if (!avoid || (x % 256n !== 0n && x % 256n !== 255n)) all.push(x);
+        for (const r of ranges) for (let x = r.first; x <= r.last; x++) if ((!avoid || (x % 256n !== 0n && x % 256n !== 255n)) && !excluded.includes(x)) all.push(x);
         const p = BigInt(probe);
         expect(set.capacity).toBe(BigInt(all.length));
         expect(set.contains(p)).toBe(all.includes(p));
+        expect(set.isExcluded(p)).toBe(excluded.includes(p) && set.inRanges(p));
         expect(set.inRanges(p)).toBe(ranges.some((r) => r.first <= p && p <= r.last));
         expect(set.next(p)).toBe(all.find((x) => x >= p));
         expect(set.prev(p)).toBe(all.filter((x) => x <= p).at(-1));
@@ -52,5 +54,8 @@ describe('AddressSet', () => {
     const b = new AddressSet(4, [{ first: 10n, last: 29n }], false);
     expect(a.fingerprint).toBe(b.fingerprint);
     expect(new AddressSet(4, [{ first: 10n, last: 29n }], true).fingerprint).not.toBe(b.fingerprint);
+    // Node addresses count where they are inside the ranges, and only there.
+    expect(new AddressSet(4, [{ first: 10n, last: 29n }], false, [15n]).fingerprint).not.toBe(b.fingerprint);
+    expect(new AddressSet(4, [{ first: 10n, last: 29n }], false, [5n, 30n]).fingerprint).toBe(b.fingerprint);
   });
 });

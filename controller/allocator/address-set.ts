@@ -1,7 +1,8 @@
 // The addresses one pool may hand out in one family: its ranges, minus IPv4
-// addresses ending in .0 or .255 when avoidBuggyIPs is set. Answers by
-// arithmetic and binary search over the ranges, never by listing addresses,
-// so a /64 costs as much as a /32.
+// addresses ending in .0 or .255 when avoidBuggyIPs is set, minus the
+// addresses of Nodes (a Service given a node's own address breaks both).
+// Answers by arithmetic and binary search over the ranges, never by listing
+// addresses, so a /64 costs as much as a /32.
 import type { Family } from '../../shared/net/index.ts';
 
 interface Span {
@@ -17,25 +18,30 @@ export class AddressSet {
   /** Equal fingerprints ⇔ equal sets. */
   readonly fingerprint: string;
   readonly #spans: readonly Span[];
-  /** #spans with both ends moved onto eligible addresses, empty ones dropped. */
+  /** Node addresses inside #spans, sorted. */
+  readonly #excluded: readonly bigint[];
+  /** #spans cut at excluded addresses, both ends moved onto eligible addresses, empty ones dropped. */
   readonly #eligible: readonly Span[];
 
-  constructor(family: Family, ranges: readonly Span[], avoidBuggyIPs: boolean) {
+  /** `excluded`: addresses never to hand out (nodes'); those outside the ranges are ignored. */
+  constructor(family: Family, ranges: readonly Span[], avoidBuggyIPs: boolean, excluded: readonly bigint[] = []) {
     this.family = family;
     this.avoidBuggyIPs = family === 4 && avoidBuggyIPs;
     this.#spans = mergeAdjacent(ranges);
+    this.#excluded = [...new Set(excluded)].filter((x) => this.inRanges(x)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const eligible: Span[] = [];
     let capacity = 0n;
-    for (const span of this.#spans) {
-      const first = this.#up(span.first);
-      const last = this.#down(span.last);
+    for (const piece of cutAt(this.#spans, this.#excluded)) {
+      const first = this.#up(piece.first);
+      const last = this.#down(piece.last);
       if (first > last) continue;
       eligible.push({ first, last });
       capacity += last - first + 1n - (this.avoidBuggyIPs ? avoidedBetween(first, last) : 0n);
     }
     this.#eligible = eligible;
     this.capacity = capacity;
-    this.fingerprint = `${family}${this.avoidBuggyIPs ? '!' : ''}:${this.#spans.map((s) => `${s.first}-${s.last}`).join(',')}`;
+    const spans = this.#spans.map((s) => `${s.first}-${s.last}`).join(',');
+    this.fingerprint = `${family}${this.avoidBuggyIPs ? '!' : ''}:${spans}${this.#excluded.length ? `-${this.#excluded.join(',')}` : ''}`;
   }
 
   get isEmpty(): boolean {
@@ -48,9 +54,21 @@ export class AddressSet {
     return span !== undefined && span.first <= x;
   }
 
-  /** x may be handed out: in a range and not avoided. */
+  /** x may be handed out: in a range, not avoided, not a node's. */
   contains(x: bigint): boolean {
-    return this.inRanges(x) && !this.isAvoided(x);
+    return this.inRanges(x) && !this.isAvoided(x) && !this.isExcluded(x);
+  }
+
+  /** x is a node's address (given to the constructor) inside the ranges. */
+  isExcluded(x: bigint): boolean {
+    let lo = 0;
+    let hi = this.#excluded.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#excluded[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.#excluded[lo] === x;
   }
 
   /** avoidBuggyIPs skips x (MetalLB: an IPv4 address ending in .0 or .255, in any prefix length). */
@@ -88,6 +106,22 @@ export class AddressSet {
     const low = x & 0xffn;
     return low === 0xffn ? x - 1n : low === 0n ? x - 2n : x;
   }
+}
+
+/** The spans without the excluded addresses (sorted, each inside some span). */
+function cutAt(spans: readonly Span[], excluded: readonly bigint[]): Span[] {
+  const pieces: Span[] = [];
+  let i = 0;
+  for (const span of spans) {
+    let first = span.first;
+    for (; i < excluded.length && excluded[i]! <= span.last; i++) {
+      const x = excluded[i]!;
+      if (x > first) pieces.push({ first, last: x - 1n });
+      first = x + 1n;
+    }
+    if (first <= span.last) pieces.push({ first, last: span.last });
+  }
+  return pieces;
 }
 
 function mergeAdjacent(ranges: readonly Span[]): Span[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePoolConflicts, type Pool } from '../../shared/config/index.ts';
+import { resolvePoolConflicts, type NodeAddress, type Pool } from '../../shared/config/index.ts';
 import { testPool, type TestPoolOptions } from '../../shared/config/test-pools.ts';
 import type { Result } from '../../shared/result.ts';
 import { Allocator, formatAllocationFailure, formatInvalidation, type AllocationFailure, type Assignment } from './index.ts';
@@ -386,5 +386,48 @@ describe('Allocator: restore', () => {
     expect(restoreFail('s', ['198.51.100.4', '198.51.100.5'])).toMatchObject({ kind: 'restore-mismatch', why: 'two addresses of one family (198.51.100.4, 198.51.100.5)' });
     expect(restoreFail('s', [])).toMatchObject({ kind: 'restore-mismatch' });
     expect(a.usersOf('p')).toEqual(['shop/first']);
+  });
+});
+
+describe('Allocator: node addresses', () => {
+  const nodeAt = (node: string, text: string): NodeAddress => ({ node, type: 'InternalIP', ip: ip(text) });
+
+  it('never hands out a node address, however it asks, and counts it as unavailable', () => {
+    const a = allocatorWith(pool('p', ['198.51.100.0/30', '2001:db8::/126']));
+    expect(a.setNodeAddresses([nodeAt('n1', '198.51.100.0'), nodeAt('n2', '198.51.100.2'), nodeAt('n1', '2001:db8::')])).toEqual([]);
+    expect(a.usage('p')).toEqual({ ipv4: { assigned: 0n, available: 2n }, ipv6: { assigned: 0n, available: 3n } });
+    expect(assignOk(a, 's1')).toEqual(['198.51.100.1']);
+    expect(assignOk(a, 's2')).toEqual(['198.51.100.3']);
+    expect(assignFail(a, 's3').kind).toBe('pool-exhausted');
+    expect(assignOk(a, 's6', { ipFamilies: [6] })).toEqual(['2001:db8::1']);
+    const asked = assignFail(a, 's4', { ips: ['198.51.100.2'] });
+    expect(formatAllocationFailure(asked)).toBe("IP 198.51.100.2 is an address of node n2; a Service given it would take the node's traffic");
+  });
+
+  it('frees a node address when the node gives it up, and keeps a Service that held it before the node had it', () => {
+    const a = allocatorWith(pool('p', ['198.51.100.0/31']));
+    expect(assignOk(a, 's1', { sharingKey: 'k' })).toEqual(['198.51.100.0']);
+    // A node takes s1's address: s1 keeps it (no silent move), nobody else gets it, not even by sharing.
+    expect(a.setNodeAddresses([nodeAt('n1', '198.51.100.0')])).toEqual([]);
+    expect(assignOk(a, 's1', { sharingKey: 'k' })).toEqual(['198.51.100.0']);
+    expect(a.holdersOf(ip('198.51.100.0'))).toEqual(['shop/s1']);
+    expect(assignOk(a, 's9', { sharingKey: 'k', ports: [['TCP', 443]] })).toEqual(['198.51.100.1']);
+    a.release('shop/s9');
+    a.release('shop/s1');
+    expect(a.usage('p')!.ipv4).toEqual({ assigned: 0n, available: 1n });
+    expect(assignOk(a, 's2')).toEqual(['198.51.100.1']);
+    expect(assignFail(a, 's3').kind).toBe('pool-exhausted');
+    // The node moves away: its old address is free again.
+    a.setNodeAddresses([]);
+    expect(assignOk(a, 's3')).toEqual(['198.51.100.0']);
+  });
+
+  it('restores a node address held in status (a restart never moves an IP)', () => {
+    const a = allocatorWith(pool('p', ['198.51.100.0/30']));
+    a.setNodeAddresses([nodeAt('n1', '198.51.100.1')]);
+    const r = a.restore('shop/s1', testRequest('s1'), [ip('198.51.100.1')]);
+    expect(r.ok).toBe(true);
+    expect(assignOk(a, 's2')).toEqual(['198.51.100.0']);
+    expect(assignOk(a, 's3')).toEqual(['198.51.100.2']);
   });
 });

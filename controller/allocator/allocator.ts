@@ -13,6 +13,10 @@
 //    pools where its key already holds a compatible address.
 // 4. All of a Service's IPs come from one pool; within it, the key's lowest
 //    compatible shared address, else the lowest free one.
+// 5. A Node's own address (InternalIP, ExternalIP) is never handed out, nor
+//    granted on request: the node and the Service would both answer for it.
+//    A Service that already holds one keeps it (it is not moved silently; the
+//    pool's NodeConflict condition names both).
 //
 // Pool states: allocating; terminating (being deleted: existing assignments
 // stay valid, nothing new, like PVC protection); conflicted (overlaps an older
@@ -24,7 +28,7 @@
 // A failed assign() keeps what the Service held (under its new request)
 // unless its new request may not share those IPs with their other holders;
 // a failed restore() changes nothing.
-import type { Pool, PoolConflict, ServiceRequest } from '../../shared/config/index.ts';
+import type { NodeAddress, Pool, PoolConflict, ServiceRequest } from '../../shared/config/index.ts';
 import { ipFromValue, type Family, type IPAddress } from '../../shared/net/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { AddressSet, firstEndingAtOrAfter } from './address-set.ts';
@@ -82,6 +86,29 @@ export class Allocator {
   readonly #usesByKey = new Map<string, Set<AddressUse>>();
   readonly #users = new Map<string, Set<string>>();
   readonly #assigned = new Map<string, Record<Family, bigint>>();
+  /** Node addresses by family, value → the nodes that have it. */
+  #nodeAddresses: Record<Family, Map<bigint, string[]>> = { 4: new Map(), 6: new Map() };
+  #lastPools: { usable: readonly Pool[]; conflicts: readonly PoolConflict[] } = { usable: [], conflicts: [] };
+
+  /**
+   * Installs the nodes' addresses: from now on no Service gets one. Returns
+   * what setPools returns for the current pools (nothing: node addresses
+   * never invalidate a held assignment).
+   */
+  setNodeAddresses(addresses: readonly NodeAddress[]): Invalidation[] {
+    const next: Record<Family, Map<bigint, string[]>> = { 4: new Map(), 6: new Map() };
+    for (const { ip, node } of addresses) {
+      const nodes = next[ip.family].get(ip.value) ?? [];
+      if (!nodes.includes(node)) next[ip.family].set(ip.value, [...nodes, node].sort());
+    }
+    this.#nodeAddresses = next;
+    return this.setPools(this.#lastPools.usable, this.#lastPools.conflicts);
+  }
+
+  /** Services holding this address. */
+  holdersOf(ip: IPAddress): string[] {
+    return (this.#uses[ip.family].get(ip.value)?.holders ?? []).map((h) => h.key).sort();
+  }
 
   /**
    * Installs a new pool configuration. Returns, sorted by Service key, the
@@ -90,12 +117,14 @@ export class Allocator {
    * released, for the caller to assign again. Nobody else moves.
    */
   setPools(usable: readonly Pool[], conflicts: readonly PoolConflict[]): Invalidation[] {
+    this.#lastPools = { usable, conflicts };
     const next = new Map<string, PoolState>();
+    const nodeValues = { 4: [...this.#nodeAddresses[4].keys()], 6: [...this.#nodeAddresses[6].keys()] };
     const add = (pool: Pool, status: PoolStatus, conflict: PoolConflict | undefined): void => {
       if (next.has(pool.name)) throw new Error(`bug: pool "${pool.name}" given twice to setPools`);
       const sets = {
-        4: new AddressSet(4, pool.ranges.filter((r) => r.family === 4), pool.avoidBuggyIPs),
-        6: new AddressSet(6, pool.ranges.filter((r) => r.family === 6), pool.avoidBuggyIPs),
+        4: new AddressSet(4, pool.ranges.filter((r) => r.family === 4), pool.avoidBuggyIPs, nodeValues[4]),
+        6: new AddressSet(6, pool.ranges.filter((r) => r.family === 6), pool.avoidBuggyIPs, nodeValues[6]),
       };
       next.set(pool.name, { pool, status, conflict, sets, runs: {} });
     };
@@ -243,6 +272,8 @@ export class Allocator {
     const state = home.value;
     const closed = closedFailure(state);
     if (closed) return err(closed);
+    const nodeOwned = req.requestedIPs.find((ip) => state.sets[ip.family].isExcluded(ip.value));
+    if (nodeOwned) return err({ kind: 'ip-of-node', ip: nodeOwned.text, nodes: this.#nodeAddresses[nodeOwned.family].get(nodeOwned.value) ?? [] });
     const problem = this.#holdingProblem(key, req, state.pool.name, req.requestedIPs);
     if (problem) return err(problem);
     this.#take(key, state.pool.name, req.requestedIPs, req);

@@ -25,6 +25,7 @@ export type AllocationFailure =
   | { readonly kind: 'ip-outside-pools'; readonly ip: string }
   | { readonly kind: 'ip-not-in-pool'; readonly ip: string; readonly pool: string }
   | { readonly kind: 'ip-avoided'; readonly ip: string; readonly pool: string }
+  | { readonly kind: 'ip-of-node'; readonly ip: string; readonly nodes: readonly string[] }
   | { readonly kind: 'ip-held'; readonly ip: string; readonly conflict: SharingConflict }
   | { readonly kind: 'ips-in-different-pools'; readonly ips: ReadonlyArray<{ readonly ip: string; readonly pool: string }> }
   | { readonly kind: 'restore-mismatch'; readonly why: string };
@@ -52,6 +53,8 @@ export function formatAllocationFailure(f: AllocationFailure): string {
       return `IP ${f.ip} is not in pool "${f.pool}"`;
     case 'ip-avoided':
       return `IP ${f.ip} ends in .0 or .255, which pool "${f.pool}" avoids (avoidBuggyIPs)`;
+    case 'ip-of-node':
+      return `IP ${f.ip} is an address of node ${f.nodes.join(', ')}; a Service given it would take the node's traffic`;
     case 'ip-held':
       return `IP ${f.ip} is taken: ${formatSharingConflict(f.conflict)}`;
     case 'ips-in-different-pools':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { V1Service } from '@kubernetes/client-node';
+import type { V1Node, V1Service } from '@kubernetes/client-node';
 import type { IPAddressPool } from '../../shared/api/index.ts';
 import { POOL_FINALIZER } from '../../shared/api/index.ts';
 import { ControllerCore } from './index.ts';
@@ -214,5 +214,39 @@ describe('ControllerCore: pools', () => {
     core.updatePools([{ ...fresh, status: plan!.status }]);
     const [again] = core.poolPlans(new Date('2026-06-02T00:00:00Z'));
     expect(again!.status).toBeUndefined();
+  });
+
+  it("names in NodeConflict and a Warning the nodes whose own addresses lie in a pool, and never gives a Service one", () => {
+    const node = (name: string, ...addresses: Array<[string, string]>): V1Node => ({ metadata: { name }, status: { addresses: addresses.map(([type, address]) => ({ type, address })) } });
+    const core = new ControllerCore();
+    core.updatePools([pool('web', ['203.0.113.0/30', '2001:db8:100::/126'])]);
+    const a = core.syncService('shop/a', svc('a'), {});
+    expect(a.ingress?.map((i) => i.ip)).toEqual(['203.0.113.0']);
+    // worker-1 has the address shop/a holds, worker-2 the next one; hostnames and addresses outside pools do not count.
+    const nodes = [node('worker-1', ['InternalIP', '203.0.113.0'], ['Hostname', 'worker-1']), node('worker-2', ['ExternalIP', '203.0.113.1'], ['InternalIP', '198.51.100.2'])];
+    expect(core.updateNodes(nodes)).toEqual([]);
+    expect(core.syncService('shop/b', svc('b'), {}).ingress?.map((i) => i.ip)).toEqual(['203.0.113.2']);
+    const asked = core.syncService('shop/c', svc('c', { annotations: { 'ballast.io/loadBalancerIPs': '203.0.113.1' } }), {});
+    expect(asked.events).toEqual([{ type: 'Warning', reason: 'AllocationFailed', message: "IP 203.0.113.1 is an address of node worker-2; a Service given it would take the node's traffic" }]);
+    // shop/a keeps its address: nothing moves silently.
+    expect(core.syncService('shop/a', withStatus(svc('a'), a.ingress), {}).ingress).toBeUndefined();
+
+    const [plan] = core.poolPlans(new Date('2026-07-01T00:00:00Z'));
+    const condition = plan!.status?.conditions?.find((c) => c.type === 'NodeConflict');
+    const message =
+      'spec.addresses[0] (203.0.113.0/30) holds the InternalIP 203.0.113.0 of node worker-1, yet Service shop/a has it: move that Service to another address; ' +
+      "spec.addresses[0] (203.0.113.0/30) holds the ExternalIP 203.0.113.1 of node worker-2. Ballast gives no Service a node's address; take it out of spec.addresses";
+    expect(condition).toMatchObject({ status: 'True', reason: 'NodeAddressInPool', message });
+    expect(plan!.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+    expect(plan!.status).toMatchObject({ assignedIPv4: 2, availableIPv4: 1 });
+    expect(plan!.events).toEqual([{ type: 'Warning', reason: 'NodeAddressInPool', message }]);
+    // Said once: with that status written back, no new Warning.
+    core.updatePools([{ ...pool('web', ['203.0.113.0/30', '2001:db8:100::/126']), status: plan!.status }]);
+    expect(core.poolPlans(new Date('2026-07-01T00:00:01Z'))[0]!.events).toEqual([]);
+    // worker-2 gives its address up: shop/c, waiting for it, is woken and gets it.
+    expect(core.updateNodes([nodes[0]!])).toEqual(['shop/c']);
+    expect(core.syncService('shop/c', svc('c', { annotations: { 'ballast.io/loadBalancerIPs': '203.0.113.1' } }), {}).ingress?.map((i) => i.ip)).toEqual(['203.0.113.1']);
+    core.updateNodes([]);
+    expect(core.poolPlans(new Date('2026-07-01T00:00:02Z'))[0]!.status?.conditions?.find((c) => c.type === 'NodeConflict')).toMatchObject({ status: 'False', reason: 'NoNodeAddress' });
   });
 });

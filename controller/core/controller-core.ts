@@ -2,9 +2,9 @@
 // finalizers and Events to write out. The shell (controller/shell) feeds it
 // from informers and carries its plans out; this file is where "which IP does
 // this Service get, and what do we tell the user" is answered.
-import type { V1Service } from '@kubernetes/client-node';
+import type { V1Node, V1Service } from '@kubernetes/client-node';
 import type { IPAddressPool } from '../../shared/api/index.ts';
-import { formatConfigError, isLoadBalancer, parseServiceRequest, type ServiceRequest } from '../../shared/config/index.ts';
+import { formatConfigError, isLoadBalancer, nodeAddresses, parseServiceRequest, poolContains, type ServiceRequest } from '../../shared/config/index.ts';
 import type { Labels } from '../../shared/labels/index.ts';
 import { parseIP, type IPAddress } from '../../shared/net/index.ts';
 import { ANNOTATION } from '../../shared/api/index.ts';
@@ -50,6 +50,18 @@ export class ControllerCore {
     const invalid = this.#allocator.setPools(usable, conflicts);
     for (const inv of invalid) this.#moved.set(inv.key, formatInvalidation(inv));
     return [...new Set([...invalid.map((i) => i.key), ...this.#failing])].sort();
+  }
+
+  /**
+   * Installs the nodes (their InternalIP and ExternalIP addresses are never handed out); returns the
+   * Services to sync again: failing ones, since an address a node gave up may be what they wait for.
+   */
+  updateNodes(nodes: readonly V1Node[]): string[] {
+    const addresses = nodes.flatMap(nodeAddresses);
+    this.#pools.setNodeAddresses(addresses);
+    const invalid = this.#allocator.setNodeAddresses(addresses);
+    if (invalid.length > 0) throw new Error(`bug: node addresses invalidated ${invalid.map((i) => i.key).join(', ')}`);
+    return this.#waiting();
   }
 
   /**
@@ -154,6 +166,7 @@ export class ControllerCore {
     return this.#pools.plans(
       (p) => this.#allocator.usage(p),
       (p) => this.#allocator.usersOf(p),
+      (ip) => this.#allocator.holdersOf(ip),
       now,
     );
   }
@@ -171,7 +184,7 @@ export class ControllerCore {
   }
 
   #inSomePool(ip: IPAddress): boolean {
-    return [...this.#pools.usable, ...this.#pools.conflicts.map((c) => c.pool)].some((p) => p.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last));
+    return [...this.#pools.usable, ...this.#pools.conflicts.map((c) => c.pool)].some((p) => poolContains(p, ip));
   }
 
   #ingressIfChanged(svc: V1Service, held: Assignment): IngressEntry[] | undefined {

@@ -1,10 +1,25 @@
 // The pools as the controller sees them: each IPAddressPool parsed, the last
 // valid version kept when an edit breaks one (a typo must not take live IPs
 // away: MetalLB's "config stale" idea, per pool), overlaps resolved (the newer
-// pool allocates nothing), and the status each pool should show.
+// pool allocates nothing), and the status each pool should show, including
+// the nodes whose own addresses lie in the pool (the allocator skips them; the
+// NodeConflict condition and a Warning say which, since a range that covers
+// the nodes' subnet is the most common MetalLB mistake).
 import type { Condition, IPAddressPool, IPAddressPoolStatus } from '../../shared/api/index.ts';
 import { POOL_FINALIZER } from '../../shared/api/index.ts';
-import { formatConfigError, formatPoolConflict, parsePool, resolvePoolConflicts, type ConfigError, type Pool, type PoolConflict } from '../../shared/config/index.ts';
+import {
+  formatConfigError,
+  formatNodeAddress,
+  formatPoolConflict,
+  parsePool,
+  poolContains,
+  resolvePoolConflicts,
+  type ConfigError,
+  type NodeAddress,
+  type Pool,
+  type PoolConflict,
+} from '../../shared/config/index.ts';
+import type { IPAddress } from '../../shared/net/index.ts';
 import type { PoolUsage } from '../allocator/index.ts';
 import type { PlannedEvent, PoolPlan } from './planned.ts';
 
@@ -21,6 +36,12 @@ export class PoolBook {
   #conflicts = new Map<string, PoolConflict>();
   #usable: Pool[] = [];
   #conflicted: PoolConflict[] = [];
+  #nodeAddresses: readonly NodeAddress[] = [];
+
+  /** The nodes' addresses, for the NodeConflict condition. */
+  setNodeAddresses(addresses: readonly NodeAddress[]): void {
+    this.#nodeAddresses = addresses;
+  }
 
   /** Replaces the whole set (the informer's cache); returns what the allocator should use. */
   update(raws: readonly IPAddressPool[]): { usable: readonly Pool[]; conflicts: readonly PoolConflict[] } {
@@ -63,15 +84,18 @@ export class PoolBook {
     return [...this.#entries.keys()].sort();
   }
 
-  /** What each pool object should look like: status (only when it differs), finalizer, events on a change of state. */
-  plans(usageOf: (pool: string) => PoolUsage | undefined, usersOf: (pool: string) => readonly string[], now: Date): PoolPlan[] {
+  /**
+   * What each pool object should look like: status (only when it differs), finalizer, events on a change of state.
+   * holdersOf names the Services holding an address (for a node address a Service got before the node did).
+   */
+  plans(usageOf: (pool: string) => PoolUsage | undefined, usersOf: (pool: string) => readonly string[], holdersOf: (ip: IPAddress) => readonly string[], now: Date): PoolPlan[] {
     const plans: PoolPlan[] = [];
     for (const name of this.names()) {
       const entry = this.#entries.get(name)!;
       const raw = entry.raw;
       const terminating = raw.metadata.deletionTimestamp !== undefined && raw.metadata.deletionTimestamp !== null;
       const users = usersOf(name);
-      const state = this.#state(entry, terminating, users);
+      const state = this.#state(entry, terminating, users, holdersOf);
       const usage = usageOf(name);
       const status = statusFor(state, usage, raw.status, raw.metadata.generation, now);
       const hasFinalizer = raw.metadata.finalizers?.includes(POOL_FINALIZER) ?? false;
@@ -80,6 +104,10 @@ export class PoolBook {
       const events: PlannedEvent[] = [];
       if (state.ready.status !== 'True' && (before?.reason !== state.ready.reason || before.message !== state.ready.message)) {
         events.push({ type: 'Warning', reason: state.ready.reason, message: state.ready.message });
+      }
+      const nodeBefore = raw.status?.conditions?.find((c) => c.type === 'NodeConflict');
+      if (state.nodeConflict.status === 'True' && nodeBefore?.message !== state.nodeConflict.message) {
+        events.push({ type: 'Warning', reason: state.nodeConflict.reason, message: state.nodeConflict.message });
       }
       plans.push({
         namespace: raw.metadata.namespace ?? '',
@@ -92,8 +120,9 @@ export class PoolBook {
     return plans;
   }
 
-  #state(entry: Entry, terminating: boolean, users: readonly string[]): PoolState {
+  #state(entry: Entry, terminating: boolean, users: readonly string[], holdersOf: (ip: IPAddress) => readonly string[]): PoolState {
     const name = entry.raw.metadata.name ?? '';
+    const nodeConflict = nodeConflictOf(entry.pool, this.#nodeAddresses, holdersOf);
     const conflict = this.#conflicts.get(name);
     const conflictCondition: ConditionValue = conflict
       ? { status: 'True', reason: 'Overlap', message: formatPoolConflict(conflict) }
@@ -115,8 +144,26 @@ export class PoolBook {
     } else {
       ready = { status: 'True', reason: 'Allocating', message: 'allocating addresses' };
     }
-    return { ready, conflict: conflictCondition, allocating: ready.status === 'True', inUse: users };
+    return { ready, conflict: conflictCondition, nodeConflict, allocating: ready.status === 'True', inUse: users };
   }
+}
+
+/** NodeConflict: which nodes' addresses the pool holds, by entry; who holds one already. */
+function nodeConflictOf(pool: Pool | undefined, addresses: readonly NodeAddress[], holdersOf: (ip: IPAddress) => readonly string[]): ConditionValue {
+  const inside = pool ? addresses.filter((a) => poolContains(pool, a.ip)) : [];
+  if (!pool || inside.length === 0) return { status: 'False', reason: 'NoNodeAddress', message: 'no node address lies in this pool' };
+  const sorted = [...inside].sort((a, b) => a.ip.family - b.ip.family || (a.ip.value < b.ip.value ? -1 : a.ip.value > b.ip.value ? 1 : 0) || a.node.localeCompare(b.node));
+  const parts = sorted.slice(0, 10).map((a) => {
+    const entry = pool.ranges.find((r) => poolContains({ ranges: [r] }, a.ip))!;
+    const holders = holdersOf(a.ip);
+    return `${entry.field} (${entry.text}) holds the ${formatNodeAddress(a)}${holders.length ? `, yet Service ${holders.join(', ')} has it: move that Service to another address` : ''}`;
+  });
+  const more = sorted.length > 10 ? `; and ${sorted.length - 10} more` : '';
+  return {
+    status: 'True',
+    reason: 'NodeAddressInPool',
+    message: `${parts.join('; ')}${more}. Ballast gives no Service a node's address; take it out of spec.addresses`,
+  };
 }
 
 interface ConditionValue {
@@ -128,6 +175,7 @@ interface ConditionValue {
 interface PoolState {
   readonly ready: ConditionValue;
   readonly conflict: ConditionValue;
+  readonly nodeConflict: ConditionValue;
   readonly allocating: boolean;
   readonly inUse: readonly string[];
 }
@@ -165,7 +213,7 @@ function statusFor(state: PoolState, usage: PoolUsage | undefined, previous: IPA
     availableIPv4: capped(v4.available),
     availableIPv6: capped(v6.available),
     availableIPv6Text: v6.available.toString(),
-    conditions: [condition('Ready', state.ready), condition('Conflict', state.conflict), condition('Exhausted', exhausted)],
+    conditions: [condition('Ready', state.ready), condition('Conflict', state.conflict), condition('NodeConflict', state.nodeConflict), condition('Exhausted', exhausted)],
   };
 }
 

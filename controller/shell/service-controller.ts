@@ -1,9 +1,9 @@
-// The controller's shell: informers on Services, Namespaces and pools feed
-// ControllerCore; its plans are written back (Service status, pool status and
+// The controller's shell: informers on Services, Namespaces, pools and Nodes
+// (whose own addresses no Service may get) feed ControllerCore; its plans are written back (Service status, pool status and
 // finalizers, Events). Only the leader runs the core: a new term starts from
 // nothing and restores every assignment from Service status before it
 // allocates anything (so losing and regaining leadership is a restart).
-import type { V1Namespace, V1Service } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import { POOL_FINALIZER, type IPAddressPool } from '../../shared/api/index.ts';
 import { createInformer, formatApiError, objectClient, RESOURCES, type ApiAccess, type EventRecorder, type Informer, type ObjectClient } from '../../shared/k8s/index.ts';
 import type { Labels } from '../../shared/labels/index.ts';
@@ -28,6 +28,7 @@ export interface ServiceControllerOptions {
 }
 
 const POOLS = 'pools';
+const NODES = 'nodes';
 const POOL_STATUS = 'pool-status';
 const svcItem = (key: string): string => `svc:${key}`;
 
@@ -35,6 +36,7 @@ export class ServiceController {
   readonly services: Informer<V1Service>;
   readonly namespaces: Informer<V1Namespace>;
   readonly pools: Informer<IPAddressPool>;
+  readonly nodes: Informer<V1Node>;
   readonly #opts: ServiceControllerOptions;
   readonly #serviceApi: ObjectClient<V1Service>;
   readonly #poolApi: ObjectClient<IPAddressPool>;
@@ -75,6 +77,15 @@ export class ServiceController {
       onUpdate: () => this.#enqueue(POOLS),
       onDelete: () => this.#enqueue(POOLS),
     });
+    this.nodes = createInformer(opts.access, RESOURCES.node, {
+      logger: log,
+      // Only their addresses matter here; a node's status changes far more often than those.
+      onAdd: () => this.#enqueue(NODES),
+      onUpdate: (n, old) => {
+        if (JSON.stringify(n.status?.addresses ?? []) !== JSON.stringify(old.status?.addresses ?? [])) this.#enqueue(NODES);
+      },
+      onDelete: () => this.#enqueue(NODES),
+    });
   }
 
   /** Starts the informers (every replica keeps them warm, so a new leader starts at once). */
@@ -82,16 +93,17 @@ export class ServiceController {
     this.services.start();
     this.namespaces.start();
     this.pools.start();
+    this.nodes.start();
   }
 
   async stop(): Promise<void> {
     this.#term?.queue.close();
-    await Promise.all([this.services.stop(), this.namespaces.stop(), this.pools.stop()]);
+    await Promise.all([this.services.stop(), this.namespaces.stop(), this.pools.stop(), this.nodes.stop()]);
   }
 
   /** Informers synced: for /readyz of every replica. */
   readiness(): Result<void, string> {
-    for (const inf of [this.services, this.namespaces, this.pools]) {
+    for (const inf of [this.services, this.namespaces, this.pools, this.nodes]) {
       const r = inf.readiness();
       if (!r.ok) return err(`${inf.resource.kind}: ${r.error}`);
     }
@@ -101,10 +113,11 @@ export class ServiceController {
   /** One leadership term: restore, then process changes until signal aborts. */
   async lead(signal: AbortSignal): Promise<void> {
     const log = this.#opts.log;
-    await Promise.all([this.services.synced, this.namespaces.synced, this.pools.synced]);
+    await Promise.all([this.services.synced, this.namespaces.synced, this.pools.synced, this.nodes.synced]);
     if (signal.aborted) return;
     const core = new ControllerCore({ loadBalancerClass: this.#opts.loadBalancerClass });
     const queue = new WorkQueue();
+    core.updateNodes([...this.nodes.cache.values()]);
     core.updatePools([...this.pools.cache.values()]);
     const services = [...this.services.cache.values()];
     const restored = core.restore(services, (ns) => this.#namespaceLabels(ns));
@@ -142,6 +155,11 @@ export class ServiceController {
   async #process(core: ControllerCore, queue: WorkQueue, item: string): Promise<boolean> {
     if (item === POOLS) {
       for (const key of core.updatePools([...this.pools.cache.values()])) queue.add(svcItem(key));
+      queue.add(POOL_STATUS);
+      return true;
+    }
+    if (item === NODES) {
+      for (const key of core.updateNodes([...this.nodes.cache.values()])) queue.add(svcItem(key));
       queue.add(POOL_STATUS);
       return true;
     }

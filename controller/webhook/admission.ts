@@ -3,7 +3,7 @@
 // Pure; the HTTPS server around it is server.ts.
 import type { IPAddressPool, L2Advertisement } from '../../shared/api/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
-import { validateL2Advertisement, validatePool, type Verdict } from './validate.ts';
+import { validateL2Advertisement, validatePool, type Verdict } from '../../shared/config/index.ts';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 

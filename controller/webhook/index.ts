@@ -1,4 +1,3 @@
 // The validating admission webhook for IPAddressPool and L2Advertisement.
 export { startWebhook, liveObjects, type Webhook, type WebhookOptions } from './webhook.ts';
 export { startWebhookServer, type WebhookObjects, type WebhookLogger, type WebhookServer, type WebhookServerOptions } from './server.ts';
-export { validatePool, validateL2Advertisement, type Verdict } from './validate.ts';

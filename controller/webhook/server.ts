@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { IPAddressPool, L2Advertisement } from '../../shared/api/index.ts';
 import { admissionResponse, decide, isRoute, parseAdmissionReview, type AdmissionRequest, type NamespaceObjects, type Route } from './admission.ts';
-import type { Verdict } from './validate.ts';
+import type { Verdict } from '../../shared/config/index.ts';
 
 /** Where the webhook reads the objects a decision depends on (live, so that `kubectl apply` of two pools in a row sees the first). */
 export interface WebhookObjects {

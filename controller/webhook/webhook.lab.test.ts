@@ -112,7 +112,7 @@ describe('webhook server registered with the real API server (lab CA certificate
   it('refuses an overlapping pool with our message and accepts one that overlaps nothing', async () => {
     expect(await attempt(pool(ns, 'front', ['203.0.113.0/25', '2001:db8:100::/120']))).toBe('created');
     const refused = await attempt(pool(ns, 'back', ['203.0.113.192/26', '203.0.113.100-203.0.113.140']));
-    expect(refused).toMatch(/^422 admission webhook "ipaddresspools\.[^"]+" denied the request: /);
+    expect(refused).toMatch(/^422 Invalid: admission webhook "ipaddresspools\.[^"]+" denied the request: /);
     expect(refused).toContain('spec.addresses[1] (203.0.113.100-203.0.113.140): 203.0.113.100-203.0.113.127 overlaps IPAddressPool "front"; pools must not share addresses');
     expect(await attempt(pool(ns, 'back', ['203.0.113.192/26', '203.0.113.128-203.0.113.140']))).toBe('created');
   });

@@ -30,6 +30,12 @@ export const SERVICE_L2_STATUS_LABEL = {
 /** What the speaker DaemonSet's pods carry: the API's view of which speakers run. */
 export const SPEAKER_POD_LABELS = { 'app.kubernetes.io/name': 'ballast', 'app.kubernetes.io/component': 'speaker' } as const;
 
-/** The Secret holding the speakers' heartbeat HMAC key (contract.md), and its data key. */
+/**
+ * The Secret holding the speakers' heartbeat HMAC keys (created by the
+ * controller when missing): `key` signs; `next-key` and `previous-key`, while
+ * a rotation rolls out, are accepted too (shared/config/heartbeat-rotation.ts).
+ */
 export const HEARTBEAT_SECRET = 'ballast-heartbeat';
 export const HEARTBEAT_SECRET_KEY = 'key';
+export const HEARTBEAT_SECRET_NEXT_KEY = 'next-key';
+export const HEARTBEAT_SECRET_PREVIOUS_KEY = 'previous-key';

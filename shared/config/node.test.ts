@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node } from '@kubernetes/client-node';
-import { parseNode } from './node.ts';
+import { formatNodeAddress, nodeAddresses, parseNode } from './node.ts';
 
 describe('parseNode', () => {
   it('reads name, labels, NetworkUnavailable and the exclude label', () => {
@@ -35,5 +35,25 @@ describe('parseNode', () => {
 
   it('rejects a node without a name', () => {
     expect(parseNode({ metadata: {} })).toMatchObject({ ok: false, error: { kind: 'Node', field: 'metadata.name' } });
+  });
+});
+
+describe('nodeAddresses', () => {
+  it('reads InternalIP and ExternalIP of both families, not hostnames or addresses that do not parse', () => {
+    const node: V1Node = {
+      metadata: { name: 'worker-1' },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: '198.51.100.3' },
+          { type: 'InternalIP', address: '2001:db8::3' },
+          { type: 'ExternalIP', address: '203.0.113.7' },
+          { type: 'Hostname', address: 'worker-1' },
+          { type: 'InternalDNS', address: 'worker-1.lan' },
+          { type: 'ExternalIP', address: 'not-an-ip' },
+        ],
+      },
+    };
+    expect(nodeAddresses(node).map(formatNodeAddress)).toEqual(['InternalIP 198.51.100.3 of node worker-1', 'InternalIP 2001:db8::3 of node worker-1', 'ExternalIP 203.0.113.7 of node worker-1']);
+    expect(nodeAddresses({ metadata: {}, status: { addresses: [{ type: 'InternalIP', address: '198.51.100.3' }] } })).toEqual([]);
   });
 });

@@ -14,6 +14,29 @@ const errorsOf = (pool: IPAddressPool): ConfigError[] => {
 };
 
 describe('parsePool', () => {
+  it('refuses pools that can never be valid, naming the reserved range and why, and keeps the documentation ranges', () => {
+    const refused = ['0.0.0.0/0', '::/0', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/4', 'ff00::/8', 'fe80::/64', '255.255.255.255/32', '0.0.0.0/8', '198.51.100.0-224.0.0.1', '::fffe:0:0/95'];
+    for (const address of refused) {
+      const errors = errorsOf(raw({ addresses: [address] }));
+      expect(errors.length, address).toBeGreaterThan(0);
+      for (const e of errors) expect(e).toMatchObject({ field: 'spec.addresses[0]', message: expect.stringMatching(/^"[^"]+" overlaps [0-9a-f:.]+\/\d+, .+\(RFC \d+\)$/) });
+    }
+    expect(formatConfigError(errorsOf(raw({ addresses: ['fe80::/64'] }))[0]!)).toBe(
+      'IPAddressPool ballast-system/pool-a spec.addresses[0]: "fe80::/64" overlaps fe80::/10, link-local: valid on one link only, every interface has its own (RFC 4291)',
+    );
+    expect(errorsOf(raw({ addresses: ['0.0.0.0/0'] })).map((e) => e.message.split(',')[0])).toEqual([
+      '"0.0.0.0/0" overlaps 0.0.0.0/8',
+      '"0.0.0.0/0" overlaps 127.0.0.0/8',
+      '"0.0.0.0/0" overlaps 169.254.0.0/16',
+      '"0.0.0.0/0" overlaps 224.0.0.0/4',
+      '"0.0.0.0/0" overlaps 240.0.0.0/4',
+      '"0.0.0.0/0" overlaps 255.255.255.255/32',
+    ]);
+    // The neighbours of every reserved range are fine.
+    const r = parsePool(raw({ addresses: ['1.0.0.0-126.255.255.255', '128.0.0.0-169.253.255.255', '169.255.0.0-223.255.255.255', '::2-::fffe:ffff:ffff', 'fec0::/10', '2001:db8::/32'] }));
+    expect(r.ok).toBe(true);
+  });
+
   it('parses CIDRs, host routes and ranges of both families into one pool, with defaults', () => {
     const r = parsePool(raw({ addresses: ['198.51.100.0/24', ' 203.0.113.10 - 203.0.113.20 ', '2001:db8::/64', '203.0.113.99/32', '2001:db8:1::1/128'] }));
     expect(r.ok).toBe(true);

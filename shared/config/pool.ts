@@ -2,9 +2,11 @@
 // selectors compiled. The allocator never sees an unchecked string.
 import type { IPAddressPool, ServiceAllocationSpec } from '../api/index.ts';
 import { compileSelector, type LabelSelector, type Selector } from '../labels/index.ts';
+import type { IPAddress } from '../net/index.ts';
 import { err, ok, type Result } from '../result.ts';
 import { parseAddressRange, type AddressRange } from './address-range.ts';
 import type { ConfigError } from './config-error.ts';
+import { reservedMessage, reservedOverlaps } from './reserved-ranges.ts';
 
 export interface PoolRange extends AddressRange {
   /** Where the entry came from, for messages: "spec.addresses[2]". */
@@ -32,6 +34,11 @@ export interface Pool {
   readonly createdAt: number;
   /** metadata.deletionTimestamp is set: keeps its assignments, allocates nothing new. */
   readonly terminating: boolean;
+}
+
+/** The address lies in one of the pool's ranges (avoidBuggyIPs aside: an avoided address is still the pool's). */
+export function poolContains(pool: Pick<Pool, 'ranges'>, ip: IPAddress): boolean {
+  return pool.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last);
 }
 
 export function parsePool(raw: IPAddressPool): Result<Pool, ConfigError[]> {
@@ -88,7 +95,9 @@ function parseRanges(addresses: unknown, fail: Fail): PoolRange[] {
     if (typeof entry !== 'string') return fail(field, `must be a string, not ${JSON.stringify(entry)}`);
     const range = parseAddressRange(entry);
     if (!range.ok) return fail(field, range.error);
-    ranges.push({ ...range.value, field });
+    const reserved = reservedOverlaps(range.value);
+    for (const r of reserved) fail(field, `"${range.value.text}" ${reservedMessage(r)}`);
+    if (reserved.length === 0) ranges.push({ ...range.value, field });
   });
   for (const [later, earlier] of overlappingEntries(ranges)) {
     fail(later.field, `${later.text} overlaps ${earlier.field} (${earlier.text}) of the same pool`);

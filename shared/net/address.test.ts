@@ -23,6 +23,7 @@ describe('parseIP', () => {
     ['2001:db8::g', 'not a valid IPv6'],
     ['fe80::1%eth0', 'zone index'],
     ['::ffff:198.51.100.1', 'IPv4-mapped'],
+    ['::ffff:c633:6401', 'IPv4-mapped'],
     ['198.51.100.0/24', 'not a valid IPv4'],
   ])('rejects %j with a specific reason', (input, reason) => {
     const r = parseIP(input);

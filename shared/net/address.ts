@@ -20,7 +20,7 @@ export const familyName = (family: Family): 'IPv4' | 'IPv6' => (family === 4 ? '
  * Parses one address. Rejects what Kubernetes and the wire cannot use for a
  * load-balancer IP: zone indices, IPv4-mapped IPv6, leading zeros in IPv4.
  */
-export function parseIP(input: string): Result<IPAddress> {
+export function parseIP(input: string, opts: { readonly mapped?: 'refuse' | 'allow' } = {}): Result<IPAddress> {
   const text = input.trim();
   if (text === '') return err('empty address');
   if (text.includes(':')) {
@@ -28,6 +28,8 @@ export function parseIP(input: string): Result<IPAddress> {
     if (text.includes('.')) return err(`"${text}" is an IPv4-mapped or embedded IPv6 address; write the IPv4 address itself`);
     const value = isIPv6(text) ? ipv6Value(text) : undefined;
     if (value === undefined) return err(`"${text}" is not a valid IPv6 address`);
+    // In hex too (::ffff:c633:6401): Kubernetes refuses IPv4-mapped addresses in any spelling.
+    if (value >> 32n === 0xffffn && opts.mapped !== 'allow') return err(`"${text}" is an IPv4-mapped IPv6 address (::ffff:0:0/96); write the IPv4 address itself`);
     return ok(ipFromValue(6, value));
   }
   const value = ipv4Value(text);

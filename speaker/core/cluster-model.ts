@@ -12,6 +12,7 @@ import {
   parseL2Advertisement,
   parseNode,
   parsePool,
+  poolContains,
   resolvePoolConflicts,
   serviceKey,
   type AnnouncedService,
@@ -19,10 +20,11 @@ import {
   type L2AdvertisementConfig,
   type NodeInfo,
   type Pool,
+  type PoolRef,
 } from '../../shared/config/index.ts';
 import type { Labels } from '../../shared/labels/index.ts';
 import type { IPAddress } from '../../shared/net/index.ts';
-import type { ElectionInput, PoolRef } from '../election/index.ts';
+import type { ElectionInput } from '../election/index.ts';
 
 /** The trimmed objects, per kind: what a state file holds. */
 export interface ModelSnapshot {
@@ -60,6 +62,8 @@ interface SliceEntry {
 export interface ModelUpdate {
   readonly changed: boolean;
   readonly errors: readonly ConfigError[];
+  /** The edit did not parse; the last valid version stays in use. */
+  readonly keptLastValid?: boolean;
 }
 
 const UNCHANGED: ModelUpdate = { changed: false, errors: [] };
@@ -69,23 +73,38 @@ interface Entry<P> {
   readonly raw: unknown;
   /** undefined: kept (for the snapshot) but not an election input, e.g. a Service of another class or one that did not parse. */
   readonly parsed: P | undefined;
+  /** The last edit refused while this (valid) version stays in use. */
+  rejectedJson?: string;
 }
 
 class Section<P> {
   readonly entries = new Map<string, Entry<P>>();
   readonly #trim: (raw: never) => unknown;
   readonly #parse: (trimmed: never) => { parsed: P | undefined; errors: readonly ConfigError[] };
+  readonly #keepLastValid: boolean;
 
-  constructor(trim: (raw: never) => unknown, parse: (trimmed: never) => { parsed: P | undefined; errors: readonly ConfigError[] }) {
+  /**
+   * `keepLastValid`: an edit that does not parse leaves the last valid version
+   * in place (and is reported), as the controller keeps a pool's last valid
+   * spec: the IPs it handed out from that spec must stay announced.
+   */
+  constructor(trim: (raw: never) => unknown, parse: (trimmed: never) => { parsed: P | undefined; errors: readonly ConfigError[] }, keepLastValid = false) {
     this.#trim = trim;
     this.#parse = parse;
+    this.#keepLastValid = keepLastValid;
   }
 
   set(key: string, raw: unknown): ModelUpdate {
     const trimmed = this.#trim(raw as never);
     const json = JSON.stringify(trimmed);
-    if (this.entries.get(key)?.json === json) return UNCHANGED;
+    const existing = this.entries.get(key);
+    if (existing?.json === json) return UNCHANGED;
     const { parsed, errors } = this.#parse(trimmed as never);
+    if (parsed === undefined && this.#keepLastValid && existing?.parsed !== undefined) {
+      if (existing.rejectedJson === json) return UNCHANGED;
+      existing.rejectedJson = json;
+      return { changed: false, errors, keptLastValid: true };
+    }
     this.entries.set(key, { json, raw: trimmed, parsed });
     return { changed: true, errors };
   }
@@ -109,10 +128,14 @@ export class ClusterModel {
   readonly #slices = new Section<SliceEntry>(trimEndpointSlice, (s: V1EndpointSlice) => ({ parsed: parseSlice(s), errors: [] }));
   readonly #nodes = new Section<NodeInfo>(trimNode, (n: V1Node) => fromResult(parseNode(n)));
   readonly #ads = new Section<L2AdvertisementConfig>(trimAdvertisement, (a: L2Advertisement) => fromResult(parseL2Advertisement(a)));
-  readonly #pools = new Section<PoolEntry>(trimPool, (p: IPAddressPool) => {
-    const parsed = parsePool(p);
-    return parsed.ok ? { parsed: { pool: parsed.value, labels: { ...p.metadata.labels } }, errors: [] } : { parsed: undefined, errors: parsed.error };
-  });
+  readonly #pools = new Section<PoolEntry>(
+    trimPool,
+    (p: IPAddressPool) => {
+      const parsed = parsePool(p);
+      return parsed.ok ? { parsed: { pool: parsed.value, labels: { ...p.metadata.labels } }, errors: [] } : { parsed: undefined, errors: parsed.error };
+    },
+    true,
+  );
   readonly #pods = new Section<SpeakerPod>(trimPod, (p: V1Pod) => ({ parsed: parsePod(p), errors: [] }));
   /** Derived, rebuilt only when slices or pools changed. */
   #readyByService: Map<string, ReadonlySet<string>> | undefined;
@@ -197,6 +220,21 @@ export class ClusterModel {
 
   speakerPods(): SpeakerPod[] {
     return [...this.#pods.parsedValues()];
+  }
+
+  /** Every node's InternalIP and ExternalIP addresses, by node name. */
+  nodeAddresses(): Map<string, string[]> {
+    const byNode = new Map<string, string[]>();
+    for (const [name, entry] of this.#nodes.entries) {
+      const node = entry.raw as V1Node;
+      byNode.set(name, (node.status?.addresses ?? []).map((a) => a.address));
+    }
+    return byNode;
+  }
+
+  /** Every node name the model knows. */
+  nodeNames(): string[] {
+    return [...this.#nodes.entries.keys()];
   }
 
   /** The advertisements as parsed, e.g. to find the interfaces they name. */
@@ -300,11 +338,7 @@ class PoolLookup {
   }
 
   poolOf(ip: IPAddress): PoolRef | undefined {
-    for (const { pool, labels } of this.#ordered) {
-      for (const range of pool.ranges) {
-        if (range.family === ip.family && range.first <= ip.value && ip.value <= range.last) return { name: pool.name, labels };
-      }
-    }
+    for (const { pool, labels } of this.#ordered) if (poolContains(pool, ip)) return { name: pool.name, labels };
     return undefined;
   }
 }
@@ -336,7 +370,11 @@ function trimEndpointSlice(s: V1EndpointSlice): V1EndpointSlice {
 function trimNode(n: V1Node): V1Node {
   return {
     metadata: { name: n.metadata?.name, labels: n.metadata?.labels },
-    status: { conditions: (n.status?.conditions ?? []).filter((c) => c.type === 'NetworkUnavailable').map((c) => ({ type: c.type, status: c.status })) },
+    status: {
+      conditions: (n.status?.conditions ?? []).filter((c) => c.type === 'NetworkUnavailable').map((c) => ({ type: c.type, status: c.status })),
+      // Where heartbeats over UDP go.
+      addresses: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => ({ type: a.type, address: a.address })),
+    },
   };
 }
 

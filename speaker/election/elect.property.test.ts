@@ -3,9 +3,8 @@
 // must, and the owner is the best eligible node by rendezvous hash.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { serviceKey, type AnnouncedService, type NodeInfo } from '../../shared/config/index.ts';
+import { advertisesFromNode, advertisesPool, advertisesService, serviceKey, type AnnouncedService, type NodeInfo } from '../../shared/config/index.ts';
 import type { IPAddress } from '../../shared/net/index.ts';
-import { advertisesFromNode, advertisesPool, advertisesService } from './advertisements.ts';
 import { announcementsFor, elect, RendezvousMemo, rendezvousOrder, type Election, type ElectionInput } from './index.ts';
 import { ad, ip, node, service } from './test-fixtures.ts';
 

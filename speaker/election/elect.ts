@@ -1,9 +1,18 @@
 // The election: plain inputs in, every owner out. Each speaker runs it on the
 // same inputs and reaches the same answer without talking to the others.
-import { serviceKey, type AnnouncedService, type L2AdvertisementConfig, type NodeInfo } from '../../shared/config/index.ts';
 import { LABEL_EXCLUDE_FROM_LB } from '../../shared/api/index.ts';
 import type { IPAddress } from '../../shared/net/index.ts';
-import { advertisesFromNode, advertisesPool, advertisesService, unionInterfaces, type PoolRef } from './advertisements.ts';
+import {
+  advertisesFromNode,
+  advertisesPool,
+  advertisesService,
+  serviceKey,
+  unionInterfaces,
+  type AnnouncedService,
+  type L2AdvertisementConfig,
+  type NodeInfo,
+  type PoolRef,
+} from '../../shared/config/index.ts';
 import type { Announcement, Election, GroupDecision, NotAnnounced, NotAnnouncedCode, ServiceDecision } from './decision.ts';
 import { compareIP, groupSharedIPs, type IPGroup } from './ip-groups.ts';
 import { rendezvousWinner, type RendezvousMemo } from './rendezvous.ts';

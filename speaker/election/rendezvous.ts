@@ -61,14 +61,19 @@ export class RendezvousMemo {
 
   /** `candidates` must be among the nodes given to `begin`. */
   winner(candidates: readonly string[], ip: IPAddress): string | undefined {
+    const wanted = new Set(candidates);
+    return this.order(ip).find((node) => wanted.has(node));
+  }
+
+  /** Every node given to `begin`, best first for this key (remembered like `winner`'s). */
+  order(ip: IPAddress): readonly string[] {
     let order = this.#orders.get(ip.text);
     if (!order) {
       order = rendezvousOrder(this.#nodes === '' ? [] : this.#nodes.split('\n'), ip);
       this.#orders.set(ip.text, order);
     }
     this.#used.add(ip.text);
-    const wanted = new Set(candidates);
-    return order.find((node) => wanted.has(node));
+    return order;
   }
 
   /** Call after the election: forgets the IPs it did not ask about. */

@@ -1,10 +1,9 @@
 // Builders for election tests: checked config values without going through the
 // API shapes each time.
-import type { AnnouncedService, L2AdvertisementConfig, NodeInfo } from '../../shared/config/index.ts';
+import type { AnnouncedService, L2AdvertisementConfig, NodeInfo, PoolRef } from '../../shared/config/index.ts';
 import { compileSelector, type LabelSelector, type Labels } from '../../shared/labels/index.ts';
 import { parseIP, type IPAddress } from '../../shared/net/index.ts';
 import type { ElectionInput } from './elect.ts';
-import type { PoolRef } from './advertisements.ts';
 
 export function ip(text: string): IPAddress {
   const r = parseIP(text);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ok, err, type Result } from '../../shared/result.ts';
 import { L2Announcer, type Timers } from './announcer.ts';
-import { decodeArpFrame, encodeArpFrame } from './arp.ts';
+import { buildGratuitousArp, decodeArpFrame, encodeArpFrame } from './arp.ts';
 import { BROADCAST_MAC, formatMac } from './ethernet.ts';
 import type { InterfaceDescriptor } from './interface-filter.ts';
 import { decodeNdpFrame } from './ndp.ts';
-import type { OwnershipTable } from './ownership.ts';
+import type { ClaimTable } from './claims.ts';
 import type { PacketSocket, PacketSocketOptions, SocketError } from './packet-socket.ts';
 import { PacketType } from './packet-type.ts';
 import { ip, LINUX_ARP_REQUEST } from './fixtures.test-util.ts';
@@ -48,6 +48,9 @@ class FakeSocket implements PacketSocket {
     return ok(undefined);
   }
   drain(): void {}
+  stats() {
+    return { received: 0, dropped: 0 };
+  }
   close(): void {
     this.closed = true;
   }
@@ -102,6 +105,8 @@ function setup() {
   const events: unknown[] = [];
   const announcer = new L2Announcer({
     now: () => clock.now,
+    random: () => 0.5,
+    peerOfMac: (mac) => (mac === '02:00:00:00:00:99' ? 'node-b' : undefined),
     timers: clock,
     onEvent: (e) => events.push(e),
     counters: {
@@ -124,8 +129,19 @@ function setup() {
   return { clock, sockets, counts, events, announcer, arp: (name: string) => live(name, 0x0806), ndp: (name: string) => live(name, 0x86dd) };
 }
 
-const table = (entries: [string, 'all' | string[]][]): OwnershipTable =>
-  new Map(entries.map(([ip, allowed]) => [ip, allowed === 'all' ? 'all' : new Set(allowed)]));
+const table = (entries: [string, 'all' | string[]][], mode: 'agreed' | 'probe-first' = 'agreed'): ClaimTable =>
+  new Map(entries.map(([ip, allowed]) => [ip, { allowed: allowed === 'all' ? 'all' : new Set(allowed), mode }]));
+
+/** Frames that announce (sender IP = target IP), and probes (sender IP 0.0.0.0), among what a socket sent. */
+const arpSent = (socket: FakeSocket, kind: 'announce' | 'probe'): number =>
+  socket.sent.filter((f) => {
+    const d = decodeArpFrame(f);
+    if (!d.ok) return false;
+    return kind === 'probe' ? d.value.arp.senderIP.value === 0n : d.value.arp.senderIP.value === d.value.arp.targetIP.value;
+  }).length;
+
+/** A frame in which `mac` claims `ip` (its gratuitous ARP reply). */
+const claimBy = (address: string, mac: Uint8Array): Uint8Array => buildGratuitousArp(ip(address), mac)[1];
 
 const arpRequestFor = (target: string): Uint8Array => {
   const decoded = decodeArpFrame(LINUX_ARP_REQUEST);
@@ -159,18 +175,73 @@ describe('L2Announcer', () => {
     const t = setup();
     t.announcer.setInterfaces([descriptor('eth0', 1)]);
     t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
-    const sends = () => t.arp('eth0').sent.length;
+    const sends = () => arpSent(t.arp('eth0'), 'announce');
     expect(sends()).toBe(2); // request + reply
     const frame = decodeArpFrame(t.arp('eth0').sent[0]!);
     expect(frame.ok && frame.value.ethernet.destination).toEqual(BROADCAST_MAC);
     t.clock.advance(250);
     expect(sends()).toBe(4);
+    // Checked once after the takeover: the old owner's answers would show.
+    expect(arpSent(t.arp('eth0'), 'probe')).toBe(1);
     t.clock.advance(10_000);
     expect(sends()).toBe(10);
     // The same table again is not a takeover.
     t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
     t.clock.advance(10_000);
     expect(sends()).toBe(10);
+  });
+
+  it('stops answering and announcing agreed IPs while fenced, and announces them again when the fence lifts', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    t.announcer.setFenced(true);
+    const before = arpSent(t.arp('eth0'), 'announce');
+    t.arp('eth0').sent.length = 0;
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    t.clock.advance(5_000);
+    expect(t.arp('eth0').sent.filter((f) => { const d = decodeArpFrame(f); return d.ok && d.value.arp.operation === 'reply' && d.value.arp.senderIP.value !== 0n; })).toHaveLength(0);
+    expect(before).toBe(2);
+    t.announcer.setFenced(false);
+    expect(arpSent(t.arp('eth0'), 'announce')).toBe(2);
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(t.counts.filter((c) => c === 'reply arp 203.0.113.10 eth0')).toHaveLength(1);
+  });
+
+  it('answers a probe-first IP only after its probes went unanswered', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']], 'probe-first'));
+    expect(arpSent(t.arp('eth0'), 'probe')).toBe(1);
+    expect(t.announcer.ownership.size).toBe(0);
+    t.clock.advance(80);
+    expect(arpSent(t.arp('eth0'), 'probe')).toBe(2);
+    expect([...t.announcer.ownership.keys()]).toEqual(['203.0.113.10']);
+    expect(arpSent(t.arp('eth0'), 'announce')).toBe(2);
+  });
+
+  it('holds a probe-first IP another host answers, and says so', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']], 'probe-first'));
+    t.arp('eth0').receive(claimBy('203.0.113.10', Uint8Array.of(2, 0, 0, 0, 0, 0x99)), PacketType.host);
+    t.clock.advance(80);
+    expect(t.announcer.ownership.size).toBe(0);
+    expect(t.events).toContainEqual({ type: 'conflict', ip: '203.0.113.10', mac: '02:00:00:00:00:99', peer: 'node-b', outcome: 'held', interfaceName: '' });
+  });
+
+  it('keeps answering against a foreign host, reports it, and defends at most every 10 s', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    t.clock.advance(10_000);
+    const before = arpSent(t.arp('eth0'), 'announce');
+    const foreign = Uint8Array.of(2, 0, 0, 0, 0, 0x55);
+    t.arp('eth0').receive(claimBy('203.0.113.10', foreign), PacketType.broadcast);
+    t.arp('eth0').receive(claimBy('203.0.113.10', foreign), PacketType.broadcast);
+    expect(arpSent(t.arp('eth0'), 'announce')).toBe(before + 2);
+    expect(t.events).toContainEqual({ type: 'conflict', ip: '203.0.113.10', mac: '02:00:00:00:00:55', peer: undefined, outcome: 'tolerated', interfaceName: 'eth0' });
+    expect([...t.announcer.ownership.keys()]).toEqual(['203.0.113.10']);
   });
 
   it('stops announcing and answering an IP as soon as it is no longer owned', () => {
@@ -246,9 +317,7 @@ describe('L2Announcer', () => {
     t.arp('eth0').failSends = true;
     t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
     expect(t.counts).toContain('send-failed arp ENETDOWN eth0');
-    const foreign = arpRequestFor('203.0.113.10');
-    foreign.set([203, 0, 113, 10], 28);
-    t.arp('eth0').receive(foreign, PacketType.broadcast);
+    t.arp('eth0').receive(claimBy('203.0.113.10', Uint8Array.of(2, 0, 0, 0, 0, 0x55)), PacketType.broadcast);
     expect(t.counts).toContain('foreign arp 203.0.113.10 eth0');
   });
 

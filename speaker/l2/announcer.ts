@@ -1,24 +1,30 @@
 // The L2 shell: one ARP and one NDP packet socket per announcing interface,
-// answering requests from the current ownership table, sending takeover
-// announcements on the schedule, and keeping the solicited-node multicast
-// memberships that make MLD-snooping switches forward NS for our VIPs
-// (cilium#44311 is what happens without them).
+// answering requests for the IPs this node holds, sending takeover
+// announcements on the schedule, probing for duplicates and acting on what
+// the probes find (claims.ts decides; this sends), and keeping the
+// solicited-node multicast memberships that make MLD-snooping switches
+// forward NS for our VIPs (cilium#44311 is what happens without them).
 import { parseIP, type IPAddress } from '../../shared/net/index.ts';
 import { DEFAULT_ANNOUNCE_POLICY, nextAnnouncement, type AnnouncePolicy } from './announce-schedule.ts';
-import { buildGratuitousArp } from './arp.ts';
+import { buildArpProbe, buildGratuitousArp } from './arp.ts';
+import { Claims, DEFAULT_CLAIM_POLICY, type ClaimAction, type ClaimPolicy, type ClaimTable, type ConflictOutcome } from './claims.ts';
 import { completeCounters, type L2Counters } from './counters.ts';
-import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.ts';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac } from './ethernet.ts';
 import { canAnswerArp, type InterfaceDescriptor } from './interface-filter.ts';
 import { multicastMacFor, solicitedNodeMulticast } from './ipv6.ts';
-import { buildUnsolicitedAdvertisement } from './ndp.ts';
-import { allowsInterface, checkOwnership, sameAllowedInterfaces, type AllowedInterfaces, type OwnershipTable } from './ownership.ts';
+import { buildDadProbe, buildUnsolicitedAdvertisement } from './ndp.ts';
+import { allowsInterface, sameAllowedInterfaces, type AllowedInterfaces, type OwnershipTable } from './ownership.ts';
 import { openPacketSocket, type PacketSocket, type PacketSocketOptions, type SocketError } from './packet-socket.ts';
 import { answerArp, answerNeighborSolicitation, type L2Protocol, type ResponderDecision } from './responder.ts';
-import { arpRequestFilter, neighborSolicitationFilter } from './socket-filters.ts';
+import { arpFilter, neighborDiscoveryFilter } from './socket-filters.ts';
 
 export type L2Event =
   | { readonly type: 'socket-error'; readonly interfaceName: string; readonly protocol: L2Protocol; readonly error: SocketError }
-  | { readonly type: 'multicast-error'; readonly interfaceName: string; readonly group: string; readonly op: 'join' | 'leave'; readonly code: string };
+  | { readonly type: 'multicast-error'; readonly interfaceName: string; readonly group: string; readonly op: 'join' | 'leave'; readonly code: string }
+  /** Another MAC answers for an IP we hold: what we did about it. */
+  | { readonly type: 'conflict'; readonly ip: string; readonly mac: string; readonly peer: string | undefined; readonly outcome: ConflictOutcome; readonly interfaceName: string }
+  /** An IP we held back (someone else answered) is ours again: nobody answered the recheck. */
+  | { readonly type: 'resumed'; readonly ip: string };
 
 export interface Timers {
   set(callback: () => void, delayMs: number): unknown;
@@ -27,10 +33,14 @@ export interface Timers {
 
 export interface L2AnnouncerOptions {
   readonly policy?: AnnouncePolicy;
+  readonly claimPolicy?: ClaimPolicy;
   readonly counters?: Partial<L2Counters>;
-  /** Errors worth a log line or an event; the announcer carries on. */
+  /** Errors and conflicts worth a log line, an event or a metric; the announcer carries on. */
   readonly onEvent?: (event: L2Event) => void;
+  /** The speaker a MAC belongs to, if it is one (learned from heartbeats): conflicts with speakers are resolved, not tolerated. */
+  readonly peerOfMac?: (mac: string) => string | undefined;
   readonly now?: () => number;
+  readonly random?: () => number;
   readonly timers?: Timers;
   readonly openSocket?: (options: PacketSocketOptions) => ReturnType<typeof openPacketSocket>;
 }
@@ -59,27 +69,37 @@ export class L2Announcer {
   readonly #policy: AnnouncePolicy;
   readonly #counters: L2Counters;
   readonly #onEvent: (event: L2Event) => void;
+  readonly #peerOfMac: (mac: string) => string | undefined;
   readonly #now: () => number;
   readonly #timers: Timers;
   readonly #openSocket: NonNullable<L2AnnouncerOptions['openSocket']>;
+  readonly #claims: Claims;
   readonly #links = new Map<string, Link>();
   readonly #announcements = new Map<string, Announcement>();
   /** `${group}%${interface}` for every solicited-node group joined; several VIPs can share one. */
   readonly #joined = new Map<string, { group: IPAddress; interfaceName: string }>();
-  #table: OwnershipTable = new Map();
+  /** What we answer now (claims answering, fence applied) and what we hold at all: one Map.get per frame each. */
+  #answering: OwnershipTable = new Map();
+  #held: OwnershipTable = new Map();
+  #parsed = new Map<string, IPAddress>();
+  #fenced = false;
+  #claimTimer: unknown;
   #closed = false;
 
   constructor(options: L2AnnouncerOptions = {}) {
     this.#policy = options.policy ?? DEFAULT_ANNOUNCE_POLICY;
     this.#counters = completeCounters(options.counters);
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#peerOfMac = options.peerOfMac ?? (() => undefined);
     this.#now = options.now ?? (() => performance.now());
     this.#timers = options.timers ?? nodeTimers;
     this.#openSocket = options.openSocket ?? openPacketSocket;
+    this.#claims = new Claims(options.claimPolicy ?? DEFAULT_CLAIM_POLICY, options.random ?? Math.random);
   }
 
+  /** What is answered now. */
   get ownership(): OwnershipTable {
-    return this.#table;
+    return this.#answering;
   }
 
   /**
@@ -121,36 +141,41 @@ export class L2Announcer {
   }
 
   /**
-   * Replaces the ownership table. IPs that are new, or whose interfaces
-   * changed, are announced at once and then on the schedule; IPs no longer
-   * owned stop being answered and announced immediately.
+   * Replaces what this node holds. Agreed IPs that are new are answered and
+   * announced at once; probe-first IPs once probes found nobody else; IPs no
+   * longer held stop being answered and announced immediately.
    */
-  setOwnership(table: OwnershipTable): void {
+  setOwnership(table: ClaimTable): void {
     if (this.#closed) return;
-    const previous = this.#table;
-    this.#table = table;
-    for (const [text, announcement] of this.#announcements) {
-      const allowed = table.get(text);
-      if (allowed === undefined || !sameAllowedInterfaces(allowed, announcement.allowed)) this.#stopAnnouncing(text);
-    }
-    for (const [text, allowed] of table) {
-      const before = previous.get(text);
-      // Unchanged: keep the running schedule (or its finished state); only a takeover restarts it.
-      if (before !== undefined && sameAllowedInterfaces(before, allowed)) continue;
-      const ip = parseIP(text);
-      if (!ip.ok) throw new Error(`ownership table key "${text}" is not an IP address: ${ip.error}`);
-      this.#startAnnouncing(ip.value, allowed);
-    }
-    this.#syncMulticast();
+    this.#parsed = new Map([...table.keys()].map((text) => [text, this.#parse(text)]));
+    this.#run(this.#claims.setTable(table, this.#now()));
+    this.#refresh();
+  }
+
+  /**
+   * Fenced: this node lacks the support of a majority, so peers may take its
+   * agreed IPs over; it stops answering and announcing them until the fence
+   * lifts (then announces them again). Probe-first IPs are not affected.
+   */
+  setFenced(fenced: boolean): void {
+    if (this.#closed || fenced === this.#fenced) return;
+    this.#fenced = fenced;
+    this.#refresh();
+  }
+
+  get fenced(): boolean {
+    return this.#fenced;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#claimTimer !== undefined) this.#timers.clear(this.#claimTimer);
     for (const text of [...this.#announcements.keys()]) this.#stopAnnouncing(text);
     for (const link of this.#links.values()) this.#closeLink(link);
     this.#links.clear();
-    this.#table = new Map();
+    this.#answering = new Map();
+    this.#held = new Map();
     this.#syncMulticast();
   }
 
@@ -159,7 +184,7 @@ export class L2Announcer {
     const result = this.#openSocket({
       interfaceName: link.name,
       etherType: arp ? ETHERTYPE_ARP : ETHERTYPE_IPV6,
-      filter: arp ? arpRequestFilter : neighborSolicitationFilter,
+      filter: arp ? arpFilter : neighborDiscoveryFilter,
       onFrame: (frame, packetType) => this.#onFrame(link, protocol, frame, packetType),
       onError: (error) => this.#onSocketError(link, protocol, error),
     });
@@ -175,8 +200,8 @@ export class L2Announcer {
     const identity = { name: link.name, mac: socket.mac };
     const decision =
       protocol === 'arp'
-        ? answerArp(frame, packetType, identity, this.#table)
-        : answerNeighborSolicitation(frame, packetType, identity, this.#table);
+        ? answerArp(frame, packetType, identity, this.#answering, this.#held)
+        : answerNeighborSolicitation(frame, packetType, identity, this.#answering, this.#held);
     this.#act(link.name, protocol, socket, decision);
   }
 
@@ -189,15 +214,86 @@ export class L2Announcer {
         else this.#counters.sendFailed(protocol, sent.error, interfaceName);
         return;
       }
+      case 'claim': {
+        const mac = formatMac(decision.mac);
+        this.#counters.foreignAnnouncement(protocol, decision.ip.text, interfaceName);
+        this.#run(this.#claims.claimSeen(decision.ip.text, mac, this.#peerOfMac(mac), formatMac(socket.mac), this.#now()), interfaceName);
+        this.#refresh();
+        return;
+      }
       case 'garbled':
         this.#counters.garbled(protocol, decision.failure.reason, interfaceName);
         return;
       case 'ignore':
-        if (decision.reason === 'gratuitous' && decision.ip !== undefined && checkOwnership(this.#table, decision.ip, interfaceName) === 'owned') {
-          this.#counters.foreignAnnouncement(protocol, decision.ip.text, interfaceName);
-        }
         return;
     }
+  }
+
+  /** Carries out what claims.ts decided, then sets the timer for its next deadline. */
+  #run(actions: readonly ClaimAction[], interfaceName = ''): void {
+    for (const action of actions) {
+      switch (action.type) {
+        case 'probe':
+          this.#probe(action.ip);
+          break;
+        case 'announce':
+          // #refresh starts the takeover announcements of every IP that becomes answered.
+          break;
+        case 'defend': {
+          // Only what we answer now (not fenced): announcing what we do not answer would pull traffic into a hole.
+          const announcement = this.#announcements.get(action.ip);
+          if (announcement && this.#claims.answering(action.ip, this.#fenced)) this.#announce(announcement);
+          break;
+        }
+        case 'conflict':
+          this.#onEvent({ type: 'conflict', ip: action.ip, mac: action.mac, peer: action.peer, outcome: action.outcome, interfaceName });
+          break;
+        case 'resumed':
+          this.#onEvent({ type: 'resumed', ip: action.ip });
+          break;
+      }
+    }
+    this.#armClaimTimer();
+  }
+
+  #armClaimTimer(): void {
+    if (this.#claimTimer !== undefined) this.#timers.clear(this.#claimTimer);
+    this.#claimTimer = undefined;
+    const next = this.#claims.nextDeadline();
+    if (next === undefined || this.#closed) return;
+    this.#claimTimer = this.#timers.set(() => {
+      this.#claimTimer = undefined;
+      this.#run(this.#claims.tick(this.#now()));
+      this.#refresh();
+    }, Math.max(0, next - this.#now()));
+  }
+
+  /**
+   * Rebuilds the answer tables from the claims and the fence; starts or stops
+   * takeover announcements for IPs whose answering changed.
+   */
+  #refresh(): void {
+    const table = this.#claims.table;
+    const answering = new Map<string, AllowedInterfaces>();
+    const held = new Map<string, AllowedInterfaces>();
+    for (const [text, entry] of table) {
+      held.set(text, entry.allowed);
+      if (this.#claims.answering(text, this.#fenced)) answering.set(text, entry.allowed);
+    }
+    for (const [text, announcement] of this.#announcements) {
+      const allowed = answering.get(text);
+      if (allowed === undefined || !sameAllowedInterfaces(allowed, announcement.allowed)) this.#stopAnnouncing(text);
+    }
+    for (const [text, allowed] of answering) {
+      const before = this.#answering.get(text);
+      // Answered before and still: keep the running schedule (or its finished state). Newly answered
+      // (taken over, resumed, unfenced) or on other interfaces now: announce.
+      if (before !== undefined && sameAllowedInterfaces(before, allowed)) continue;
+      this.#startAnnouncing(text);
+    }
+    this.#answering = answering;
+    this.#held = held;
+    this.#syncMulticast();
   }
 
   #onSocketError(link: Link, protocol: L2Protocol, error: SocketError): void {
@@ -226,20 +322,25 @@ export class L2Announcer {
     for (const [key, membership] of this.#joined) if (membership.interfaceName === link.name) this.#joined.delete(key);
   }
 
-  #startAnnouncing(ip: IPAddress, allowed: AllowedInterfaces): void {
-    this.#stopAnnouncing(ip.text);
+  #parse(text: string): IPAddress {
+    const ip = parseIP(text);
+    if (!ip.ok) throw new Error(`ownership table key "${text}" is not an IP address: ${ip.error}`);
+    return ip.value;
+  }
+
+  #startAnnouncing(text: string): void {
+    const ip = this.#parsed.get(text);
+    const allowed = this.#claims.table.get(text)?.allowed;
+    if (ip === undefined || allowed === undefined) return;
+    this.#stopAnnouncing(text);
     const announcement: Announcement = { ip, allowed, takeoverAt: this.#now(), timer: undefined };
-    this.#announcements.set(ip.text, announcement);
+    this.#announcements.set(text, announcement);
     if ((this.#policy.burstMs[0] ?? 0) === 0) this.#announce(announcement);
     this.#scheduleNext(announcement, announcement.takeoverAt);
   }
 
   #restartAnnouncementsOn(interfaceName: string): void {
-    for (const [text, allowed] of this.#table) {
-      if (!allowsInterface(allowed, interfaceName)) continue;
-      const ip = parseIP(text);
-      if (ip.ok) this.#startAnnouncing(ip.value, allowed);
-    }
+    for (const [text, allowed] of this.#answering) if (allowsInterface(allowed, interfaceName)) this.#startAnnouncing(text);
   }
 
   #stopAnnouncing(text: string): void {
@@ -282,14 +383,27 @@ export class L2Announcer {
     }
   }
 
-  /** Joins the solicited-node group of every owned IPv6 address on every NDP link allowed for it; leaves the rest. */
+  /** One probe for `text` on every link it is held on (RFC 5227 ARP probe / RFC 4862 DAD solicitation). */
+  #probe(text: string): void {
+    const ip = this.#parsed.get(text);
+    const allowed = this.#claims.table.get(text)?.allowed;
+    if (ip === undefined || allowed === undefined) return;
+    for (const link of this.#links.values()) {
+      if (!allowsInterface(allowed, link.name)) continue;
+      const socket = ip.family === 4 ? link.arp : link.ndp;
+      if (socket === null) continue;
+      const sent = socket.send(ip.family === 4 ? buildArpProbe(ip, socket.mac) : buildDadProbe(ip, socket.mac));
+      if (!sent.ok) this.#counters.sendFailed(ip.family === 4 ? 'arp' : 'ndp', sent.error, link.name);
+    }
+  }
+
+  /** Joins the solicited-node group of every held IPv6 address on every NDP link allowed for it; leaves the rest. */
   #syncMulticast(): void {
     const wanted = new Map<string, { group: IPAddress; interfaceName: string }>();
-    for (const [text, allowed] of this.#table) {
-      if (!text.includes(':')) continue;
-      const ip = parseIP(text);
-      if (!ip.ok) continue;
-      const group = solicitedNodeMulticast(ip.value);
+    for (const [text, allowed] of this.#held) {
+      const ip = this.#parsed.get(text);
+      if (ip === undefined || ip.family !== 6) continue;
+      const group = solicitedNodeMulticast(ip);
       for (const link of this.#links.values()) {
         if (link.ndp !== null && allowsInterface(allowed, link.name)) wanted.set(`${group.text}%${link.name}`, { group, interfaceName: link.name });
       }

@@ -1,5 +1,5 @@
 // ARP for IPv4 over Ethernet (RFC 826), and gratuitous ARP (RFC 5227 §3).
-import type { IPAddress } from '../../shared/net/index.ts';
+import { ipFromValue, type IPAddress } from '../../shared/net/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { decodeFailure, type DecodeFailure } from './decode-failure.ts';
 import {
@@ -129,3 +129,17 @@ export function buildGratuitousArp(ip: IPAddress, ourMac: MacAddress): readonly 
     encodeArpFrame({ ethernet, arp: { operation, senderMac: ourMac, senderIP: ip, targetMac, targetIP: ip } });
   return [announce('request', ZERO_MAC), announce('reply', BROADCAST_MAC)];
 }
+
+/**
+ * An ARP probe (RFC 5227 §2.1.1): who has `ip`, asked with sender IP 0.0.0.0
+ * so that no host's neighbour table learns anything from it. Whoever holds
+ * the address answers it to our MAC.
+ */
+export function buildArpProbe(ip: IPAddress, ourMac: MacAddress): Uint8Array {
+  return encodeArpFrame({
+    ethernet: { destination: BROADCAST_MAC, source: ourMac, etherType: ETHERTYPE_ARP },
+    arp: { operation: 'request', senderMac: ourMac, senderIP: UNSPECIFIED_IPV4, targetMac: ZERO_MAC, targetIP: ip },
+  });
+}
+
+const UNSPECIFIED_IPV4 = ipFromValue(4, 0n);

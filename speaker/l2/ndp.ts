@@ -1,6 +1,6 @@
 // Neighbor Solicitation / Advertisement (RFC 4861 §4.3, §4.4) over Ethernet,
 // with the receive-side validity checks of §7.1.1 and §7.1.2.
-import type { IPAddress } from '../../shared/net/index.ts';
+import { ipFromValue, type IPAddress } from '../../shared/net/index.ts';
 import { err, ok, type Result } from '../../shared/result.ts';
 import { decodeFailure, type DecodeFailure } from './decode-failure.ts';
 import {
@@ -22,6 +22,7 @@ import {
   isSolicitedNodeMulticast,
   multicastMacFor,
   NEXT_HEADER_ICMPV6,
+  solicitedNodeMulticast,
   writeIPv6Header,
 } from './ipv6.ts';
 
@@ -90,6 +91,9 @@ export function decodeNdpFrame(frame: Uint8Array): Result<NdpFrame, DecodeFailur
   }
   const target = ipv6FromBytes(payload, 8);
   if (isMulticastIPv6(target)) return err(decodeFailure('invalid-address', `target ${target.text} is multicast`));
+  // RFC 4291 §2.7: a multicast address is never a source. Found by the responder's property test:
+  // answering one would send a "solicited" advertisement to a multicast group.
+  if (isMulticastIPv6(header.source)) return err(decodeFailure('invalid-address', `source ${header.source.text} is multicast`));
   const options = decodeLinkLayerOptions(payload.subarray(MESSAGE_LENGTH));
   if (!options.ok) return options;
 
@@ -224,3 +228,22 @@ export function buildUnsolicitedAdvertisement(ip: IPAddress, ourMac: MacAddress)
     message: { type: 'advertisement', router: false, solicited: false, override: true, target: ip, targetLinkLayer: ourMac },
   });
 }
+
+/**
+ * A duplicate address detection probe (RFC 4862 §5.4.2): a Neighbor
+ * Solicitation for `ip` from the unspecified address, to its solicited-node
+ * group, without a link-layer option. Whoever holds the address answers with
+ * an advertisement to all nodes (§7.2.4), which we then see.
+ */
+export function buildDadProbe(ip: IPAddress, ourMac: MacAddress): Uint8Array {
+  const group = solicitedNodeMulticast(ip);
+  return encodeNdpFrame({
+    ethernet: { destination: multicastMacFor(group), source: ourMac, etherType: ETHERTYPE_IPV6 },
+    source: UNSPECIFIED_IPV6,
+    destination: group,
+    hopLimit: NDP_HOP_LIMIT,
+    message: { type: 'solicitation', target: ip, sourceLinkLayer: null },
+  });
+}
+
+const UNSPECIFIED_IPV6 = ipFromValue(6, 0n);

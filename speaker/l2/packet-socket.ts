@@ -31,6 +31,14 @@ export interface PacketSocketOptions {
   readonly onError: (error: SocketError) => void;
   /** Kernel receive timestamps (SO_TIMESTAMPNS), for measurements. */
   readonly timestamps?: boolean;
+  /** SO_RCVBUF: how much the kernel queues while we are busy (capped by net.core.rmem_max). */
+  readonly receiveBufferBytes?: number;
+}
+
+/** Since the socket opened: frames delivered to it, and frames the kernel dropped because its queue was full. */
+export interface SocketStats {
+  readonly received: number;
+  readonly dropped: number;
 }
 
 export interface PacketSocket {
@@ -55,6 +63,7 @@ export interface PacketSocket {
    * deadline" (after an event-loop stall, timers run before polled sockets).
    */
   drain(): void;
+  stats(): SocketStats;
   /** Idempotent; stops callbacks and releases memberships. */
   close(): void;
 }
@@ -66,9 +75,25 @@ interface NativeSocket {
   joinGroup(group: Buffer): string | undefined;
   leaveGroup(group: Buffer): string | undefined;
   info(): { ifindex?: number; address?: Buffer; error?: string };
+  stats(): SocketStats;
   drain(): void;
   close(): void;
 }
+
+interface NativeDatagramSocket {
+  sendTo(data: Uint8Array, address: Buffer, port: number, scopeId?: number): string | undefined;
+  stats(): DatagramStats;
+  drain(): void;
+  close(): void;
+}
+
+type NativeDatagramConstructor = new (
+  port: number,
+  prefix: Buffer,
+  onDatagram: (data: Uint8Array, ifindex: number, from: Buffer, fromPort: number) => void,
+  onError: (error: Error & Partial<SocketError>) => void,
+  receiveBufferBytes?: number,
+) => NativeDatagramSocket;
 
 type NativeConstructor = new (
   ifname: string,
@@ -77,15 +102,20 @@ type NativeConstructor = new (
   onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint) => void,
   onError: (error: Error & Partial<SocketError>) => void,
   timestamps: boolean,
+  receiveBufferBytes?: number,
 ) => NativeSocket;
 
-let addon: Result<NativeConstructor, SocketError> | undefined;
+interface Addon {
+  readonly PacketSocket: NativeConstructor;
+  readonly DatagramSocket: NativeDatagramConstructor;
+}
 
-function loadAddon(): Result<NativeConstructor, SocketError> {
+let addon: Result<Addon, SocketError> | undefined;
+
+function loadAddon(): Result<Addon, SocketError> {
   if (addon === undefined) {
     try {
-      const module = createRequire(import.meta.url)('../../build/Release/ballast_packet.node') as { PacketSocket: NativeConstructor };
-      addon = ok(module.PacketSocket);
+      addon = ok(createRequire(import.meta.url)('../../build/Release/ballast_packet.node') as Addon);
     } catch (e) {
       const message = `packet-socket addon not loadable (build it with npm ci / node-gyp rebuild): ${(e as Error).message}`;
       addon = err({ code: 'EADDON', syscall: 'dlopen', message, fatal: true });
@@ -112,13 +142,14 @@ export function openPacketSocket(options: PacketSocketOptions): Result<PacketSoc
   if (!loaded.ok) return loaded;
   let native: NativeSocket;
   try {
-    native = new loaded.value(
+    native = new loaded.value.PacketSocket(
       options.interfaceName,
       options.etherType,
       options.filter === undefined ? undefined : encodeBpfProgram(options.filter),
       options.onFrame,
       (e) => options.onError(toSocketError(e)),
       options.timestamps ?? false,
+      options.receiveBufferBytes,
     );
   } catch (e) {
     return err(toSocketError(e as Error & Partial<SocketError>));
@@ -139,6 +170,64 @@ export function openPacketSocket(options: PacketSocketOptions): Result<PacketSoc
     joinGroup: (group) => (group.family === 6 ? asResult(native.joinGroup(asBuffer(ipBytes(group)))) : err('EAFNOSUPPORT')),
     leaveGroup: (group) => (group.family === 6 ? asResult(native.leaveGroup(asBuffer(ipBytes(group)))) : err('EAFNOSUPPORT')),
     drain: () => native.drain(),
+    stats: () => native.stats(),
     close: () => native.close(),
   });
+}
+
+export interface DatagramSocketOptions {
+  readonly port: number;
+  /** Datagrams that do not start with these bytes are dropped (and counted) before JavaScript sees them. */
+  readonly prefix: Uint8Array;
+  /**
+   * `data` is a view of the receive buffer, valid only until the callback
+   * returns. `ifindex`: the interface it arrived on; `from`: the sender's
+   * address as 16 bytes (IPv4 mapped into IPv6).
+   */
+  readonly onDatagram: (data: Uint8Array, ifindex: number, from: Uint8Array, fromPort: number) => void;
+  readonly onError: (error: SocketError) => void;
+  readonly receiveBufferBytes?: number;
+}
+
+export interface DatagramStats extends SocketStats {
+  /** Dropped because they did not start with the prefix, or did not fit the buffer. */
+  readonly rejected: number;
+}
+
+export interface DatagramSocket {
+  readonly port: number;
+  /** Sends one datagram; the error is an errno name. `scopeId`: the interface index for link-local addresses. */
+  sendTo(data: Uint8Array, address: IPAddress, port: number, scopeId?: number): Result<void, string>;
+  stats(): DatagramStats;
+  drain(): void;
+  close(): void;
+}
+
+/** A UDP socket for IPv4 and IPv6 on one port (binding needs nothing, but ports below 1024 need CAP_NET_BIND_SERVICE). */
+export function openDatagramSocket(options: DatagramSocketOptions): Result<DatagramSocket, SocketError> {
+  const loaded = loadAddon();
+  if (!loaded.ok) return loaded;
+  let native: NativeDatagramSocket;
+  try {
+    native = new loaded.value.DatagramSocket(options.port, asBuffer(options.prefix), options.onDatagram, (e) => options.onError(toSocketError(e)), options.receiveBufferBytes);
+  } catch (e) {
+    return err(toSocketError(e as Error & Partial<SocketError>));
+  }
+  return ok({
+    port: options.port,
+    sendTo: (data, address, port, scopeId) => asResult(native.sendTo(data, asBuffer(ipv6Bytes(address)), port, scopeId)),
+    stats: () => native.stats(),
+    drain: () => native.drain(),
+    close: () => native.close(),
+  });
+}
+
+/** An IPv6 address's 16 bytes, or an IPv4 address mapped into IPv6 (::ffff:a.b.c.d), as a dual-stack socket takes it. */
+function ipv6Bytes(address: IPAddress): Uint8Array {
+  if (address.family === 6) return ipBytes(address);
+  const bytes = new Uint8Array(16);
+  bytes[10] = 0xff;
+  bytes[11] = 0xff;
+  bytes.set(ipBytes(address), 12);
+  return bytes;
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildGratuitousArp, decodeArpFrame, encodeArpFrame } from './arp.ts';
+import { buildArpProbe, buildGratuitousArp, decodeArpFrame, encodeArpFrame } from './arp.ts';
 import { BROADCAST_MAC, formatMac } from './ethernet.ts';
 import { solicitedNodeMulticast, multicastMacFor } from './ipv6.ts';
-import { buildUnsolicitedAdvertisement, decodeNdpFrame, encodeNdpFrame } from './ndp.ts';
+import { buildDadProbe, buildUnsolicitedAdvertisement, decodeNdpFrame, encodeNdpFrame } from './ndp.ts';
 import type { AllowedInterfaces, OwnershipTable } from './ownership.ts';
 import { PacketType } from './packet-type.ts';
 import { answerArp, answerNeighborSolicitation, type LinkIdentity } from './responder.ts';
@@ -60,12 +60,30 @@ describe('answerArp', () => {
     ['an IP owned on another interface only', arpRequest('203.0.113.11'), PacketType.broadcast, ETH0, 'wrong-interface'],
     ['a copy of an outgoing frame', arpRequest('203.0.113.10'), PacketType.outgoing, ETH0, 'outgoing'],
     ['a request unicast to another host', arpRequest('203.0.113.10'), PacketType.otherHost, ETH0, 'not-for-us'],
-    ['a reply', buildGratuitousArp(ip('203.0.113.10'), CLIENT_MAC)[1], PacketType.broadcast, ETH0, 'not-a-request'],
-    ['a gratuitous request from another host', buildGratuitousArp(ip('203.0.113.10'), CLIENT_MAC)[0], PacketType.broadcast, ETH0, 'gratuitous'],
+    ['a reply about an IP we do not hold', buildGratuitousArp(ip('203.0.113.99'), CLIENT_MAC)[1], PacketType.broadcast, ETH0, 'not-a-request'],
+    ['a gratuitous request from another host for an IP we do not hold', buildGratuitousArp(ip('203.0.113.99'), CLIENT_MAC)[0], PacketType.broadcast, ETH0, 'gratuitous'],
     ['our own request looped back', arpRequest('203.0.113.10', { senderMac: ETH0.mac }), PacketType.broadcast, ETH0, 'own-frame'],
     ['a request from a multicast MAC', arpRequest('203.0.113.10', { senderMac: Uint8Array.of(1, 0, 0x5e, 0, 0, 1) }), PacketType.broadcast, ETH0, 'bad-sender'],
   ])('ignores %s', (_name, frame, packetType, link, reason) => {
     expect(answerArp(frame, packetType, link, table)).toMatchObject({ kind: 'ignore', reason });
+  });
+
+  it('sees another host claiming an IP we hold: its reply to our probe, its gratuitous ARP, a request sent from it', () => {
+    const [garpRequest, garpReply] = buildGratuitousArp(ip('203.0.113.10'), CLIENT_MAC);
+    for (const frame of [garpRequest, garpReply, arpRequest('198.51.100.1', { sender: '203.0.113.10' })]) {
+      expect(answerArp(frame, PacketType.broadcast, ETH0, table)).toMatchObject({ kind: 'claim', ip: ip('203.0.113.10'), mac: CLIENT_MAC });
+    }
+    // Held but not answered (probing, or backed off): still a claim.
+    expect(answerArp(garpReply, PacketType.broadcast, ETH0, new Map(), table).kind).toBe('claim');
+    // Held on another interface only: not ours there.
+    expect(answerArp(buildGratuitousArp(ip('203.0.113.11'), CLIENT_MAC)[1], PacketType.broadcast, ETH0, table).kind).toBe('ignore');
+  });
+
+  it('answers a probe (sender 0.0.0.0): that is how a prober learns the address is taken', () => {
+    const probe = buildArpProbe(ip('203.0.113.10'), CLIENT_MAC);
+    const decision = answerArp(probe, PacketType.broadcast, ETH0, table);
+    expect(decision.kind).toBe('reply');
+    if (decision.kind === 'reply') expect(decodeArpFrame(decision.frame)).toMatchObject({ ok: true, value: { arp: { targetMac: CLIENT_MAC, senderMac: ETH0.mac } } });
   });
 
   it('answers on the allowed interface only', () => {
@@ -106,10 +124,26 @@ describe('answerNeighborSolicitation', () => {
     ['an IP nobody here owns', neighborSolicitation('2001:db8:100::99'), ETH0, 'not-owned'],
     ['an IP owned on another interface only', neighborSolicitation('2001:db8:100::11'), ETH0, 'wrong-interface'],
     ['an NS sent to an unrelated group', neighborSolicitation('2001:db8:100::10', { to: 'ff02::1' }), ETH0, 'not-for-us'],
-    ['an advertisement', buildUnsolicitedAdvertisement(ip('2001:db8:100::10'), CLIENT_MAC), ETH0, 'not-a-request'],
+    ['an advertisement for an IP we do not hold', buildUnsolicitedAdvertisement(ip('2001:db8:100::99'), CLIENT_MAC), ETH0, 'not-a-request'],
+    ['our own advertisement looped back', buildUnsolicitedAdvertisement(ip('2001:db8:100::10'), ETH0.mac), ETH0, 'own-frame'],
     ['our own NS looped back', neighborSolicitation('2001:db8:100::10', { fromMac: ETH0.mac }), ETH0, 'own-frame'],
   ])('ignores %s', (_name, frame, link, reason) => {
     expect(answerNeighborSolicitation(frame, PacketType.multicast, link, table)).toMatchObject({ kind: 'ignore', reason });
+  });
+
+  it('sees another host claiming an IP we hold: its advertisement, or a solicitation sent from it', () => {
+    expect(answerNeighborSolicitation(buildUnsolicitedAdvertisement(ip('2001:db8:100::10'), CLIENT_MAC), PacketType.multicast, ETH0, table)).toMatchObject({
+      kind: 'claim',
+      ip: ip('2001:db8:100::10'),
+      mac: CLIENT_MAC,
+    });
+    expect(answerNeighborSolicitation(neighborSolicitation('2001:db8:1::1', { from: '2001:db8:100::10' }), PacketType.multicast, ETH0, table)).toMatchObject({ kind: 'claim' });
+  });
+
+  it('defends against a duplicate address detection probe with an advertisement to all nodes', () => {
+    const decision = answerNeighborSolicitation(buildDadProbe(ip('2001:db8:100::10'), CLIENT_MAC), PacketType.multicast, ETH0, table);
+    expect(decision.kind).toBe('reply');
+    if (decision.kind === 'reply') expect(decodeNdpFrame(decision.frame)).toMatchObject({ ok: true, value: { destination: ip('ff02::1'), message: { solicited: false, targetLinkLayer: ETH0.mac } } });
   });
 
   it('counts a solicitation with a broken checksum as garbled', () => {

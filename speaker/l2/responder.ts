@@ -1,5 +1,6 @@
-// Decides, per received frame, whether and how to answer. Pure: the frame, the
-// receiving link and the ownership table in, a reply frame or a reason out.
+// Decides, per received frame, whether and how to answer, and notices frames
+// in which another host claims an IP we hold. Pure: the frame, the receiving
+// link and the tables in, a reply frame, a claim or a reason out.
 import type { IPAddress } from '../../shared/net/index.ts';
 import { buildArpReply, decodeArpFrame } from './arp.ts';
 import type { DecodeFailure } from './decode-failure.ts';
@@ -34,6 +35,8 @@ export type IgnoreReason =
 
 export type ResponderDecision =
   | { readonly kind: 'reply'; readonly ip: IPAddress; readonly frame: Uint8Array }
+  /** Another MAC says it has an IP we hold (RFC 5227 §2.4: sender IP ours, sender MAC not): a duplicate. */
+  | { readonly kind: 'claim'; readonly ip: IPAddress; readonly mac: MacAddress }
   | { readonly kind: 'ignore'; readonly reason: IgnoreReason; readonly ip?: IPAddress }
   | { readonly kind: 'garbled'; readonly failure: DecodeFailure };
 
@@ -52,31 +55,41 @@ function ownershipVerdict(table: OwnershipTable, ip: IPAddress, link: LinkIdenti
   return owned === 'owned' ? null : ignore(owned, ip);
 }
 
-/** ARP requests, broadcast or unicast to us (a cache refresh), for owned IPs on allowed interfaces. */
-export function answerArp(frame: Uint8Array, packetType: number, link: LinkIdentity, table: OwnershipTable): ResponderDecision {
+/**
+ * ARP requests, broadcast or unicast to us (a cache refresh), for IPs in
+ * `answering` on allowed interfaces. Any ARP frame (request or reply) whose
+ * sender IP is in `held` and whose sender MAC is another host's is a claim.
+ */
+export function answerArp(frame: Uint8Array, packetType: number, link: LinkIdentity, answering: OwnershipTable, held: OwnershipTable = answering): ResponderDecision {
   const early = linkLayerVerdict(packetType);
   if (early !== null) return ignore(early);
   const decoded = decodeArpFrame(frame);
   if (!decoded.ok) return { kind: 'garbled', failure: decoded.error };
   const { arp } = decoded.value;
+  if (macEquals(arp.senderMac, link.mac)) return ignore('own-frame');
+  if (!isMulticastMac(arp.senderMac) && !isZeroMac(arp.senderMac) && checkOwnership(held, arp.senderIP, link.name) === 'owned') {
+    return { kind: 'claim', ip: arp.senderIP, mac: arp.senderMac };
+  }
   if (arp.operation !== 'request') return ignore('not-a-request');
   if (packetType === PacketType.multicast) return ignore('not-for-us');
-  if (macEquals(arp.senderMac, link.mac)) return ignore('own-frame');
   if (isMulticastMac(arp.senderMac) || isZeroMac(arp.senderMac)) return ignore('bad-sender');
   if (arp.senderIP.value === arp.targetIP.value) return ignore('gratuitous', arp.targetIP);
-  return ownershipVerdict(table, arp.targetIP, link) ?? { kind: 'reply', ip: arp.targetIP, frame: buildArpReply(arp, link.mac) };
+  return ownershipVerdict(answering, arp.targetIP, link) ?? { kind: 'reply', ip: arp.targetIP, frame: buildArpReply(arp, link.mac) };
 }
 
 /**
- * Neighbor Solicitations for owned IPs: multicast to the target's
+ * Neighbor Solicitations for IPs in `answering`: multicast to the target's
  * solicited-node group (resolution, DAD) or unicast to the target itself
- * (NUD probes, which MetalLB leaves unanswered: metallb#2920).
+ * (NUD probes, which MetalLB leaves unanswered: metallb#2920). An
+ * advertisement for an IP in `held` from another MAC, or a solicitation sent
+ * from such an IP, is a claim.
  */
 export function answerNeighborSolicitation(
   frame: Uint8Array,
   packetType: number,
   link: LinkIdentity,
-  table: OwnershipTable,
+  answering: OwnershipTable,
+  held: OwnershipTable = answering,
 ): ResponderDecision {
   const early = linkLayerVerdict(packetType);
   if (early !== null) return ignore(early);
@@ -84,14 +97,21 @@ export function answerNeighborSolicitation(
   if (!decoded.ok) return { kind: 'garbled', failure: decoded.error };
   const ndp = decoded.value;
   const message = ndp.message;
-  if (message.type !== 'solicitation') return ignore('not-a-request');
   if (macEquals(ndp.ethernet.source, link.mac)) return ignore('own-frame');
   if (isMulticastMac(ndp.ethernet.source)) return ignore('bad-sender');
+  if (message.type === 'advertisement') {
+    const mac = message.targetLinkLayer ?? ndp.ethernet.source;
+    if (!macEquals(mac, link.mac) && checkOwnership(held, message.target, link.name) === 'owned') return { kind: 'claim', ip: message.target, mac };
+    return ignore('not-a-request');
+  }
+  if (ndp.source.value !== 0n && checkOwnership(held, ndp.source, link.name) === 'owned') {
+    return { kind: 'claim', ip: ndp.source, mac: message.sourceLinkLayer ?? ndp.ethernet.source };
+  }
   const target = message.target;
   const toTarget = ndp.destination.value === target.value;
   if (!toTarget && ndp.destination.value !== solicitedNodeMulticast(target).value) return ignore('not-for-us', target);
   return (
-    ownershipVerdict(table, target, link) ?? {
+    ownershipVerdict(answering, target, link) ?? {
       kind: 'reply',
       ip: target,
       frame: buildSolicitedAdvertisement(ndp as NdpFrame & { message: NeighborSolicitation }, link.mac),

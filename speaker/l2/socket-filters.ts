@@ -1,6 +1,7 @@
 // Classic BPF programs attached to the packet sockets so that only frames the
-// responder may answer are copied to userspace: the kernel drops the rest
-// (every ARP reply, every other ICMPv6 message) before they cost a wake-up.
+// speaker reads are copied to userspace: the kernel drops the rest (other
+// ICMPv6 messages, heartbeats of another protocol version or garbage under
+// our EtherType) before they cost a wake-up.
 // Assembled here, not in the addon, so the addon stays free of protocol logic.
 import { endianness } from 'node:os';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from './ethernet.ts';
@@ -25,10 +26,14 @@ const ACCEPT_WHOLE_FRAME = 0x40000;
 
 type Check = { readonly load: number; readonly offset: number; readonly equals: number; readonly negate?: boolean };
 
-/** Accept when every check passes: each failed check jumps to a final `ret #0`. */
-function allOf(checks: readonly Check[]): BpfInstruction[] {
+/**
+ * Accept when every check passes and, when `oneOf` is given, the value at its
+ * offset is one of its values; anything else jumps to a final `ret #0`.
+ */
+function allOf(checks: readonly Check[], oneOf?: { readonly load: number; readonly offset: number; readonly values: readonly number[] }): BpfInstruction[] {
   const program: BpfInstruction[] = [];
-  const dropAt = checks.length * 2 + 1;
+  const tail = oneOf ? 1 + oneOf.values.length : 0;
+  const dropAt = checks.length * 2 + tail + 1;
   for (const check of checks) {
     program.push({ code: check.load, jt: 0, jf: 0, k: check.offset });
     const toDrop = dropAt - (program.length + 1);
@@ -38,26 +43,49 @@ function allOf(checks: readonly Check[]): BpfInstruction[] {
         : { code: JEQ_K, jt: 0, jf: toDrop, k: check.equals },
     );
   }
+  if (oneOf) {
+    program.push({ code: oneOf.load, jt: 0, jf: 0, k: oneOf.offset });
+    const acceptAt = dropAt - 1;
+    oneOf.values.forEach((value, i) => {
+      const here = program.length + 1;
+      const last = i === oneOf.values.length - 1;
+      program.push({ code: JEQ_K, jt: acceptAt - here, jf: last ? dropAt - here : 0, k: value });
+    });
+  }
   program.push({ code: RET_K, jt: 0, jf: 0, k: ACCEPT_WHOLE_FRAME }, { code: RET_K, jt: 0, jf: 0, k: 0 });
   return program;
 }
 
 const notOutgoing: Check = { load: LD_W_ABS, offset: SKF_AD_PKTTYPE, equals: PACKET_OUTGOING, negate: true };
 
-/** ARP requests (opcode 1) only. */
-export const arpRequestFilter: readonly BpfInstruction[] = allOf([
+/**
+ * Every ARP frame, requests and replies: requests to answer, and any frame
+ * whose sender claims an IP we own (another host's reply to our probe, its
+ * gratuitous ARP) to detect a duplicate.
+ */
+export const arpFilter: readonly BpfInstruction[] = allOf([
   notOutgoing,
   { load: LD_H_ABS, offset: 12, equals: ETHERTYPE_ARP },
-  { load: LD_H_ABS, offset: ETHERNET_HEADER_LENGTH + 6, equals: 1 },
 ]);
 
-/** ICMPv6 Neighbor Solicitations (type 135) directly after the IPv6 header. */
-export const neighborSolicitationFilter: readonly BpfInstruction[] = allOf([
-  notOutgoing,
-  { load: LD_H_ABS, offset: 12, equals: ETHERTYPE_IPV6 },
-  { load: LD_B_ABS, offset: ETHERNET_HEADER_LENGTH + 6, equals: NEXT_HEADER_ICMPV6 },
-  { load: LD_B_ABS, offset: ETHERNET_HEADER_LENGTH + 40, equals: 135 },
-]);
+/** ICMPv6 Neighbor Solicitations (type 135) and Advertisements (136) directly after the IPv6 header. */
+export const neighborDiscoveryFilter: readonly BpfInstruction[] = allOf(
+  [
+    notOutgoing,
+    { load: LD_H_ABS, offset: 12, equals: ETHERTYPE_IPV6 },
+    { load: LD_B_ABS, offset: ETHERNET_HEADER_LENGTH + 6, equals: NEXT_HEADER_ICMPV6 },
+  ],
+  { load: LD_B_ABS, offset: ETHERNET_HEADER_LENGTH + 40, values: [135, 136] },
+);
+
+/** Frames of one EtherType whose payload starts with `prefix` (a protocol's magic and version): the rest never reach userspace. */
+export function payloadPrefixFilter(etherType: number, prefix: Uint8Array): BpfInstruction[] {
+  return allOf([
+    notOutgoing,
+    { load: LD_H_ABS, offset: 12, equals: etherType },
+    ...[...prefix].map((byte, i) => ({ load: LD_B_ABS, offset: ETHERNET_HEADER_LENGTH + i, equals: byte })),
+  ]);
+}
 
 /** struct sock_filter[] in host byte order, as SO_ATTACH_FILTER takes it. */
 export function encodeBpfProgram(program: readonly BpfInstruction[]): Buffer {

@@ -1,24 +1,39 @@
-// Our own heartbeats: one boot id per process, a sequence that only grows.
-import type { Heartbeat } from './heartbeat.ts';
+// Our own heartbeats: one incarnation per wire-worker start, a sequence that
+// starts at random and only grows (mod 2^32). A restarted worker is a new
+// incarnation, so nothing it says is mistaken for, or ordered against, what
+// the previous one said.
+import type { Heartbeat, PeerEntry, PeerState } from './heartbeat.ts';
 
 export interface BeatSourceOptions {
   readonly node: string;
-  /** 16 random bytes as hex, drawn by the shell when the process starts. */
-  readonly bootId: string;
+  /** 8 random bytes as hex, drawn when the wire worker starts. */
+  readonly incarnation: string;
+  /** Where the sequence starts (random, so an old incarnation's acknowledgements match nothing of this one). */
+  readonly firstSequence: number;
   readonly intervalMs: number;
+}
+
+export interface BeatContent {
+  readonly state: PeerState;
+  readonly leaseMs: number;
+  readonly macs: readonly string[];
+  readonly peers: readonly PeerEntry[];
+  readonly truncated: boolean;
 }
 
 export class BeatSource {
   readonly #options: BeatSourceOptions;
-  #sequence = 0;
+  #sequence: number;
 
   constructor(options: BeatSourceOptions) {
     this.#options = options;
+    this.#sequence = options.firstSequence >>> 0;
   }
 
-  /** `sentAt` is the wall clock (ms since the epoch); `joining` while Membership.listening, `leaving` on shutdown. */
-  next(sentAt: number, state: { joining?: boolean; leaving?: boolean } = {}): Heartbeat {
-    const { node, bootId, intervalMs } = this.#options;
-    return { node, bootId, intervalMs, sequence: this.#sequence++, sentAt: Math.floor(sentAt), joining: state.joining ?? false, leaving: state.leaving ?? false };
+  next(content: BeatContent): Heartbeat {
+    const { node, incarnation, intervalMs } = this.#options;
+    const sequence = this.#sequence;
+    this.#sequence = (this.#sequence + 1) >>> 0;
+    return { node, incarnation, intervalMs, sequence, ...content };
   }
 }

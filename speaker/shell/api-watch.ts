@@ -84,7 +84,8 @@ export class ApiWatch {
   #watch<T extends ApiObject>(kind: ModelKind, resource: Resource<T>, namespace: string | undefined, labelSelector?: string): Informer<T> {
     const { model, log, onChange } = this.#opts;
     const apply = (update: ModelUpdate): void => {
-      for (const e of update.errors) log.warn({ kind: e.kind, object: `${e.namespace ?? ''}/${e.name ?? ''}`, field: e.field }, `ignored: ${formatConfigError(e)}`);
+      const what = update.keptLastValid ? 'keeping its last valid version' : 'ignored';
+      for (const e of update.errors) log.warn({ kind: e.kind, object: `${e.namespace ?? ''}/${e.name ?? ''}`, field: e.field }, `${what}: ${formatConfigError(e)}`);
       if (update.changed) onChange(kind);
     };
     const informer = createInformer(this.#opts.access, resource, {

@@ -3,7 +3,7 @@
 // so their cardinality is bounded by the Services it announces.
 import { Counter, Gauge, Histogram, type Registry } from '../../shared/observability/index.ts';
 import type { L2Counters } from '../l2/index.ts';
-import type { L2Count } from './wire-protocol.ts';
+import type { HeartbeatStats, L2Count } from './wire-protocol.ts';
 
 export interface SpeakerMetrics {
   readonly requestsReceived: Counter<'protocol' | 'ip'>;
@@ -12,11 +12,16 @@ export interface SpeakerMetrics {
   readonly garbledFrames: Counter<'protocol' | 'reason'>;
   readonly sendFailures: Counter<'protocol' | 'code'>;
   readonly foreignAnnouncements: Counter<'protocol' | 'ip'>;
+  readonly ipConflicts: Counter<'kind' | 'outcome'>;
   readonly announcedIPs: Gauge<'family'>;
   readonly speakersAlive: Gauge;
+  readonly peersUnheard: Gauge;
+  readonly quorumMode: Gauge<'mode'>;
+  readonly fenced: Gauge;
   readonly heartbeatsSent: Counter;
   readonly heartbeatsReceived: Counter;
   readonly heartbeatsRejected: Counter<'reason'>;
+  readonly heartbeatKernelDrops: Counter<'path'>;
   readonly elections: Counter;
   readonly electionDuration: Histogram;
   readonly interfacesUp: Gauge;
@@ -33,20 +38,35 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
     sendFailures: new Counter({ name: 'ballast_speaker_send_failures_total', help: 'Frames the kernel refused to send, by errno', labelNames: ['protocol', 'code'], registers }),
     foreignAnnouncements: new Counter({
       name: 'ballast_speaker_foreign_announcements_total',
-      help: 'Gratuitous ARP from another host for an IP this node announces (a conflict)',
+      help: 'ARP/NDP frames in which another MAC claims an IP this node holds (answers to our probes, gratuitous announcements)',
       labelNames: ['protocol', 'ip'],
       registers,
     }),
-    announcedIPs: new Gauge({ name: 'ballast_speaker_announced_ips', help: 'IPs this node answers ARP/NDP for', labelNames: ['family'], registers }),
-    speakersAlive: new Gauge({ name: 'ballast_speaker_speakers_alive', help: 'Speakers this node counts as alive (itself included once it has listened)', registers }),
-    heartbeatsSent: new Counter({ name: 'ballast_speaker_heartbeats_sent_total', help: 'Heartbeat frames sent (one per interface per beat)', registers }),
+    ipConflicts: new Counter({
+      name: 'ballast_speaker_ip_conflicts_total',
+      help: 'Duplicates found on the wire: kind speaker (another Ballast node) or foreign; outcome yielded, kept, tolerated (foreign: we keep answering and defend every 10 s) or held (not claimed)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    }),
+    announcedIPs: new Gauge({ name: 'ballast_speaker_announced_ips', help: 'IPs this node claims (answered, or being probed before it answers)', labelNames: ['family'], registers }),
+    speakersAlive: new Gauge({ name: 'ballast_speaker_speakers_alive', help: 'Speakers in the view this node elects over (itself included)', registers }),
+    peersUnheard: new Gauge({ name: 'ballast_speaker_peers_unheard', help: 'Speakers the API shows Ready whose heartbeats never reached this node', registers }),
+    quorumMode: new Gauge({
+      name: 'ballast_speaker_quorum_mode',
+      help: '1 for the mode this speaker claims in: agreed (a majority vouches for it), detached (API view, probing first), waiting (listening, no key or no API view)',
+      labelNames: ['mode'],
+      registers,
+    }),
+    fenced: new Gauge({ name: 'ballast_speaker_fenced', help: '1 while fewer than a majority vouch for this speaker and it holds back its agreed IPs', registers }),
+    heartbeatsSent: new Counter({ name: 'ballast_speaker_heartbeats_sent_total', help: 'Heartbeats sent (raw frames per interface and UDP datagrams per peer address)', registers }),
     heartbeatsReceived: new Counter({ name: 'ballast_speaker_heartbeats_received_total', help: 'Authenticated heartbeats received and accepted', registers }),
     heartbeatsRejected: new Counter({
       name: 'ballast_speaker_heartbeats_rejected_total',
-      help: 'Heartbeats rejected: bad-mac (wrong key), bad-size/magic/version/field/name (garbage), not-newer/old-boot (replays, copies on a second interface), own-echo, name-conflict (another speaker uses our node name)',
+      help: 'Heartbeats rejected: bad-mac (wrong key), bad-size/magic/version/field/name (garbage), not-newer (copies on a second path, replays), stale-incarnation (replays from before a restart), not-fresh (acknowledges nothing of ours from the last window), wrong-interface (UDP not on an announce interface), unknown-node (names no Node), rate-limited (more from one source than a peer sends: a flood), own-echo, name-conflict',
       labelNames: ['reason'],
       registers,
     }),
+    heartbeatKernelDrops: new Counter({ name: 'ballast_speaker_heartbeat_kernel_drops_total', help: 'Heartbeats the kernel dropped because the socket queue was full, by path (raw, udp)', labelNames: ['path'], registers }),
     elections: new Counter({ name: 'ballast_speaker_elections_total', help: 'Elections run', registers }),
     electionDuration: new Histogram({
       name: 'ballast_speaker_election_duration_seconds',
@@ -60,9 +80,11 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
 }
 
 /** The wire worker's counts since its last report (about once a second), added to the metrics. */
-export function recordWireStats(m: SpeakerMetrics, sent: number, rejected: Partial<Record<string, number>>, l2: readonly L2Count[]): void {
-  if (sent > 0) m.heartbeatsSent.inc(sent);
-  for (const [reason, n] of Object.entries(rejected)) if (n) m.heartbeatsRejected.inc({ reason }, n);
+export function recordWireStats(m: SpeakerMetrics, heartbeats: HeartbeatStats, l2: readonly L2Count[]): void {
+  if (heartbeats.sent > 0) m.heartbeatsSent.inc(heartbeats.sent);
+  if (heartbeats.received > 0) m.heartbeatsReceived.inc(heartbeats.received);
+  for (const [reason, n] of Object.entries(heartbeats.rejected)) if (n) m.heartbeatsRejected.inc({ reason }, n);
+  for (const [path, n] of Object.entries(heartbeats.kernelDrops)) if (n) m.heartbeatKernelDrops.inc({ path }, n);
   const byKind: Record<keyof L2Counters, (protocol: string, label: string, n: number) => void> = {
     requestReceived: (protocol, ip, n) => m.requestsReceived.inc({ protocol, ip }, n),
     replySent: (protocol, ip, n) => m.repliesSent.inc({ protocol, ip }, n),

@@ -41,6 +41,21 @@ describe('StateStore', () => {
     expect(store.load().model).toBeUndefined();
   });
 
+  it('refuses a saved view older than a day (or from the future) and keys that are not keys', () => {
+    dir = mkdtempSync(join(tmpdir(), 'ballast-state-'));
+    const store = new StateStore(dir, 'node-a', silentLogger);
+    store.saveModel(() => new ClusterModel().snapshot());
+    store.flush();
+    const saved = Date.parse(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).savedAt as string);
+    expect(store.load(saved + 60_000).model).toBeDefined();
+    const old = store.load(saved + 25 * 3_600_000);
+    expect(old.model).toBeUndefined();
+    expect(old.problem).toMatch(/used only within 24 h/);
+    expect(store.load(saved - 3_600_000).model).toBeUndefined();
+    writeFileSync(join(dir, 'heartbeat-key'), `${Buffer.alloc(8, 1).toString('base64')}\nnot*base64\n${Buffer.alloc(32, 2).toString('base64')}\n`);
+    expect(store.load().keys).toEqual([new Uint8Array(32).fill(2)]);
+  });
+
   it('coalesces model writes: the snapshot is taken when the write happens', () => {
     dir = mkdtempSync(join(tmpdir(), 'ballast-state-'));
     const store = new StateStore(dir, 'node-a', silentLogger);

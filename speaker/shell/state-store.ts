@@ -1,17 +1,25 @@
 // The state directory: the last election inputs (state.json) and the heartbeat
-// key (heartbeat-key, mode 0600), so a speaker restarted while the API server
+// keys (heartbeat-key, mode 0600), so a speaker restarted while the API server
 // is unreachable still knows what to announce and can hear its peers.
-// Writes are atomic (temporary file, then rename) and coalesced.
+// Writes are atomic (temporary file, then rename) and coalesced. What is read
+// back is checked: keys must be keys, and a view older than a day is not
+// trusted (nodes come and go; a day-old view could elect a node long gone).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/observability/index.ts';
 import { decodeState, encodeState, type ModelSnapshot } from '../core/index.ts';
+import { parseHeartbeatKey } from '../liveness/index.ts';
 
 export interface LoadedState {
   readonly model: ModelSnapshot | undefined;
   readonly savedAt: string | undefined;
   readonly keys: Uint8Array[];
+  /** Why a saved view was not returned (too old, broken), for the log. */
+  readonly problem?: string;
 }
+
+/** A saved view older than this is not used. */
+export const MAX_STATE_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** Model writes are coalesced to one per this many ms: endpoint churn must not become disk churn. */
 const SAVE_EVERY_MS = 1_000;
@@ -30,20 +38,31 @@ export class StateStore {
     this.#log = log.child({ stateDir: dir });
   }
 
-  load(): LoadedState {
+  load(nowMs = Date.now()): LoadedState {
     let model: ModelSnapshot | undefined;
     let savedAt: string | undefined;
+    let problem: string | undefined;
     const text = this.#read('state.json');
     if (text !== undefined) {
       const decoded = decodeState(text, this.#node);
-      if (decoded.ok) ({ model, savedAt } = decoded.value);
-      else this.#log.warn(`ignoring state.json: ${decoded.error}`);
+      if (!decoded.ok) problem = `state.json: ${decoded.error}`;
+      else {
+        const age = nowMs - Date.parse(decoded.value.savedAt);
+        // A clock stepped back makes the age negative: trust it no more than an old one.
+        if (!(age >= 0 && age <= MAX_STATE_AGE_MS)) problem = `state.json was saved at ${decoded.value.savedAt}, ${Number.isFinite(age) ? `${Math.round(age / 1000)} s ago` : 'at an unreadable time'}; a saved view is used only within ${MAX_STATE_AGE_MS / 3_600_000} h`;
+        else ({ model, savedAt } = decoded.value);
+      }
     }
-    const keys = (this.#read('heartbeat-key') ?? '')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => new Uint8Array(Buffer.from(line.trim(), 'base64')));
-    return { model, savedAt, keys };
+    const keys: Uint8Array[] = [];
+    for (const line of (this.#read('heartbeat-key') ?? '').split('\n')) {
+      const text = line.trim();
+      if (text === '') continue;
+      const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? new Uint8Array(Buffer.from(text, 'base64')) : new Uint8Array();
+      const key = parseHeartbeatKey(bytes);
+      if (key.ok) keys.push(bytes);
+      else this.#log.warn(`ignoring a saved heartbeat key: ${bytes.length === 0 ? 'not base64' : key.error}`);
+    }
+    return problem === undefined ? { model, savedAt, keys } : { model, savedAt, keys, problem };
   }
 
   /** Saves the model within SAVE_EVERY_MS; `snapshot` is called when the write happens, so it is the latest. */

@@ -1,42 +1,81 @@
 // The wire worker: everything this speaker puts on or takes off the LAN, in a
-// thread of its own — ARP/NDP answers and takeover announcements (the L2
-// announcer), its own heartbeats and its peers'.
+// thread of its own — ARP/NDP answers, takeover announcements and duplicate
+// probes (the L2 announcer), its own heartbeats and its peers', and who is
+// alive (Membership).
 //
 // Why a thread: the main thread watches the API and elects, and it can stall
 // for hundreds of milliseconds (an informer relisting thousands of objects, a
-// major GC of a large heap, a busy 2-core node). A peer is declared dead
-// 250–350 ms after its last beat, and ARP replies should take well under a
-// millisecond. Here, beats keep flowing through such stalls (no false
-// failover), received beats are stamped when they arrive (liveness is judged
-// by arrival, not by when the main thread got round to them), and answers come
-// from a small heap whose collections are short. The main thread decides; this
-// thread only executes: who is alive (Membership) and what to answer for
-// (the ownership table) are decided there.
+// major GC of a large heap, a busy 2-core node). A peer is dropped 250–350 ms
+// after its last beat, and ARP replies should take well under a millisecond.
+// Here, beats keep flowing through such stalls, received beats are judged
+// when they arrive, answers come from a small heap whose collections are
+// short — and the fence holds without the main thread: when fewer than a
+// majority vouch for this speaker, it stops answering its agreed IPs before
+// any peer can take them over (membership.ts says why that order holds).
+//
+// Heartbeats go out two ways on every announce interface, and either counts:
+// as raw Ethernet frames (EtherType 0x88B5, broadcast), and as UDP datagrams
+// to each peer's addresses (passing networks that drop unknown EtherTypes but
+// let IP through: port security, hypervisor firewalls). A datagram counts only
+// if it arrived on an announce interface: liveness is proven where ARP is
+// answered.
 //
 // Loaded by wire.ts as a worker; importing it elsewhere runs nothing.
+import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parseIP, type IPAddress } from '../../shared/net/index.ts';
 import {
   BROADCAST_MAC,
   ETHERNET_HEADER_LENGTH,
+  formatMac,
   L2Announcer,
+  openDatagramSocket,
   openPacketSocket,
   PacketType,
+  payloadPrefixFilter,
   writeEthernetHeader,
+  type DatagramSocket,
   type L2Counters,
   type L2Protocol,
   type PacketSocket,
 } from '../l2/index.ts';
-import { BeatSource, decodeHeartbeat, encodeHeartbeat, HEARTBEAT_ETHERTYPE, parseHeartbeatKey, type HeartbeatKey, type HeartbeatRejection } from '../liveness/index.ts';
-import { fromEntries, monotonicMs, type FromWorker, type L2Count, type ToWorker, type WireWorkerData } from './wire-protocol.ts';
+import {
+  BeatSource,
+  decodeHeartbeat,
+  encodeHeartbeat,
+  HEARTBEAT_ETHERTYPE,
+  HEARTBEAT_VERSION,
+  Membership,
+  parseHeartbeatKey,
+  peerCapacity,
+  type Heartbeat,
+  type HeartbeatKey,
+  type PeerState,
+} from '../liveness/index.ts';
+import { fromEntries, monotonicMs, type FenceRule, type FromWorker, type HeartbeatStats, type L2Count, type LivenessSnapshot, type ToWorker, type WireWorkerData } from './wire-protocol.ts';
 
 /** The module to start as the worker (its .ts or built .js, whichever is running). */
 export const WIRE_WORKER_URL = import.meta.url;
 
+/** Extra beats in answer to a peer's change go out at most this often. */
+const QUICK_BEAT_MS = 20;
 /** A beat socket that failed is reopened at most this often. */
 const REOPEN_AFTER_MS = 1_000;
 const STATS_EVERY_MS = 1_000;
+/** Enough queue for a second of beats from a few hundred peers on both paths, or a flood's worth while the loop is busy. */
+const BEAT_RECEIVE_BUFFER = 1 << 20;
+/**
+ * Beats verified per source (a MAC on the raw path, an address on UDP) per
+ * window: a peer sends one per interval per path, a few more when its view
+ * changes. A flood from one source costs a counter per frame beyond this, not
+ * an HMAC, so it cannot starve the beats of real peers on the same socket.
+ */
+const PER_SOURCE_PER_WINDOW = 30;
+const SOURCE_WINDOW_MS = 100;
+/** What every heartbeat starts with: the BPF filter and the UDP socket drop anything else before it reaches JavaScript. */
+const BEAT_PREFIX = Uint8Array.of(0x42, 0x4c, 0x48, 0x42, HEARTBEAT_VERSION);
 
 interface BeatLink {
   readonly name: string;
@@ -48,13 +87,26 @@ interface BeatLink {
 class WireWorker {
   readonly #data: WireWorkerData;
   readonly #port: MessagePort;
+  readonly #incarnation = randomBytes(8).toString('hex');
   readonly #source: BeatSource;
+  readonly #membership: Membership;
   readonly #links = new Map<string, BeatLink>();
   readonly #announcer: L2Announcer;
+  /** MAC → the speaker it belongs to, learned from beats (kept for the worker's life: conflicts with a speaker heard once are still speakers). */
+  readonly #macs = new Map<string, string>();
+  #udp: DatagramSocket | null = null;
+  #udpFailedAt = -Infinity;
+  #targets: Array<{ name: string; addresses: IPAddress[] }> = [];
+  /** Every node there is; undefined until the main thread knows (then nothing is dropped for its name). */
+  #nodes: ReadonlySet<string> | undefined;
   #keys: HeartbeatKey[] = [];
-  #joining = true;
-  /** Back from isolation: JOINING until then (monotonic ms). */
-  #rejoiningUntil = 0;
+  #view: ReadonlySet<string> = new Set();
+  #fence: FenceRule | undefined;
+  #fenced = false;
+  #mode: 'agreed' | 'detached' | 'waiting' = 'waiting';
+  #awaitingAcksSince: number | null = null;
+  #lastQuickBeat = -Infinity;
+  #quickBeatTimer: NodeJS.Timeout | undefined;
   #leaving = false;
   #stopped = false;
   #muted = false;
@@ -62,15 +114,24 @@ class WireWorker {
   #epoch = 0;
   #lastTick = monotonicMs();
   #timer: NodeJS.Timeout | undefined;
-  #sent = 0;
-  #rejected: Partial<Record<HeartbeatRejection, number>> = {};
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #snapshotQueued = false;
+  #lastSnapshot = '';
+  #stats = { sent: 0, received: 0, rejected: {} as Record<string, number> };
+  /** Kernel drop totals as last reported (sockets count since they opened; the main thread gets the increase). */
+  #reportedDrops = { raw: 0, udp: 0 };
+  /** Beats verified per source in the current window. */
+  #perSource = new Map<string, number>();
+  #sourceWindow = 0;
   readonly #l2Counts = new Map<string, number>();
   #lastStats = monotonicMs();
 
   constructor(data: WireWorkerData, port: MessagePort) {
     this.#data = data;
     this.#port = port;
-    this.#source = new BeatSource({ node: data.node, bootId: data.bootId, intervalMs: data.intervalMs });
+    const now = monotonicMs();
+    this.#source = new BeatSource({ node: data.node, incarnation: this.#incarnation, firstSequence: randomInt(0, 2 ** 32 - 1), intervalMs: data.intervalMs });
+    this.#membership = new Membership({ self: data.node, incarnation: this.#incarnation, startedAt: now, intervalMs: data.intervalMs });
     const count =
       (kind: keyof L2Counters) =>
       (protocol: L2Protocol, label: string): void => {
@@ -87,12 +148,14 @@ class WireWorker {
         foreignAnnouncement: count('foreignAnnouncement'),
       },
       onEvent: (event) => this.#post({ type: 'l2-event', event }),
+      peerOfMac: (mac) => this.#macs.get(mac),
     });
   }
 
   start(): void {
     this.#port.on('message', (message: ToWorker) => this.#onMessage(message));
     this.#round(monotonicMs());
+    this.#queueSnapshot();
   }
 
   #post(message: FromWorker): void {
@@ -116,29 +179,41 @@ class WireWorker {
         if (failures.length > 0) this.#post({ type: 'open-failures', failures });
         return;
       }
-      case 'ownership':
-        if (message.epoch === this.#epoch) this.#announcer.setOwnership(fromEntries(message.entries));
+      case 'peers':
+        this.#nodes = message.nodes.length > 0 ? new Set(message.nodes) : undefined;
+        this.#targets = message.targets.map((t) => ({ name: t.name, addresses: t.addresses.flatMap((a) => { const ip = parseIP(a); return ip.ok ? [ip.value] : []; }) }));
         return;
-      case 'joining': {
-        const was = this.#joining;
-        this.#joining = message.joining;
-        // Listening is over: say so at once, not up to a beat later, so peers release
-        // what moves to us before we announce it.
-        if (was && !message.joining && !this.#muted && !this.#leaving) this.#beat();
+      case 'ownership': {
+        if (message.epoch !== this.#epoch || this.#muted) return;
+        const changedView = message.view.length !== this.#view.size || message.view.some((n) => !this.#view.has(n));
+        this.#view = new Set(message.view);
+        this.#fence = message.fence;
+        const changedState = message.mode !== this.#mode;
+        this.#mode = message.mode;
+        this.#awaitingAcksSince = message.awaitingAcksSince;
+        this.#announcer.setOwnership(fromEntries(message.entries));
+        this.#evaluateFence(monotonicMs());
+        // Peers agree with the view our ownership is elected over: tell them at once.
+        if ((changedView || changedState) && !this.#leaving) this.#beat();
         return;
       }
       case 'tick':
         this.#lastTick = monotonicMs();
         if (this.#muted) {
           this.#muted = false;
+          // What we heard before the stall says nothing now: listen a full window before claiming again.
+          this.#membership.relisten(monotonicMs());
           this.#post({ type: 'unmuted' });
+          this.#queueSnapshot();
         }
         return;
-      case 'sync':
-        for (const link of this.#links.values()) link.socket?.drain();
+      case 'sync': {
+        this.#drainAll();
         this.#flushStats();
+        this.#postSnapshot(true);
         this.#post({ type: 'synced', id: message.id });
         return;
+      }
       case 'leave':
         void this.#leave(message.repeats, message.spacingMs);
         return;
@@ -165,7 +240,12 @@ class WireWorker {
       const opened = openPacketSocket({
         interfaceName: link.name,
         etherType: HEARTBEAT_ETHERTYPE,
-        onFrame: (frame, packetType) => this.#onBeatFrame(link, frame, packetType),
+        filter: payloadPrefixFilter(HEARTBEAT_ETHERTYPE, BEAT_PREFIX),
+        receiveBufferBytes: BEAT_RECEIVE_BUFFER,
+        onFrame: (frame, packetType) => {
+          if (packetType === PacketType.outgoing || !this.#admit(frame.subarray(6, 12))) return;
+          this.#onBeat(frame.subarray(ETHERNET_HEADER_LENGTH));
+        },
         onError: (error) => {
           this.#post({ type: 'beat-socket-error', interfaceName: link.name, code: error.code, message: error.message, fatal: error.fatal });
           if (error.fatal) this.#drop(link, monotonicMs());
@@ -177,6 +257,31 @@ class WireWorker {
         this.#post({ type: 'beat-socket-error', interfaceName: link.name, code: opened.error.code, message: opened.error.message, fatal: true });
       }
     }
+    if (this.#udp === null && now - this.#udpFailedAt >= REOPEN_AFTER_MS) {
+      const opened = openDatagramSocket({
+        port: this.#data.port,
+        prefix: BEAT_PREFIX,
+        receiveBufferBytes: BEAT_RECEIVE_BUFFER,
+        onDatagram: (data, ifindex, from) => {
+          // Liveness is proven on the announce interfaces: a datagram that came in elsewhere does not count.
+          if (![...this.#links.values()].some((l) => l.socket?.ifindex === ifindex)) return this.#reject('wrong-interface');
+          if (this.#admit(from)) this.#onBeat(data);
+        },
+        onError: (error) => {
+          this.#post({ type: 'beat-socket-error', interfaceName: `udp/${this.#data.port}`, code: error.code, message: error.message, fatal: error.fatal });
+          if (error.fatal) {
+            this.#udp?.close();
+            this.#udp = null;
+            this.#udpFailedAt = monotonicMs();
+          }
+        },
+      });
+      if (opened.ok) this.#udp = opened.value;
+      else {
+        this.#udpFailedAt = now;
+        this.#post({ type: 'beat-socket-error', interfaceName: `udp/${this.#data.port}`, code: opened.error.code, message: opened.error.message, fatal: true });
+      }
+    }
   }
 
   #drop(link: BeatLink, now: number): void {
@@ -185,15 +290,141 @@ class WireWorker {
     link.failedAt = now;
   }
 
-  #onBeatFrame(link: BeatLink, frame: Uint8Array, packetType: number): void {
-    const heardAt = monotonicMs();
-    if (packetType === PacketType.outgoing) return;
-    const decoded = decodeHeartbeat(frame.subarray(ETHERNET_HEADER_LENGTH), this.#keys);
-    if (!decoded.ok) {
-      this.#rejected[decoded.error] = (this.#rejected[decoded.error] ?? 0) + 1;
-      return;
+  /** Whether a beat from this source may be verified now (see PER_SOURCE_PER_WINDOW). */
+  #admit(source: Uint8Array): boolean {
+    const window = Math.floor(monotonicMs() / SOURCE_WINDOW_MS);
+    if (window !== this.#sourceWindow) {
+      this.#sourceWindow = window;
+      this.#perSource.clear();
     }
-    this.#post({ type: 'beat', beat: decoded.value, heardAt, interfaceName: link.name });
+    const key = Buffer.from(source).toString('hex');
+    const n = (this.#perSource.get(key) ?? 0) + 1;
+    this.#perSource.set(key, n);
+    if (n <= PER_SOURCE_PER_WINDOW) return true;
+    this.#reject('rate-limited');
+    return false;
+  }
+
+  #onBeat(payload: Uint8Array): void {
+    const now = monotonicMs();
+    if (this.#muted) return;
+    const decoded = decodeHeartbeat(payload, this.#keys);
+    if (!decoded.ok) return this.#reject(decoded.error);
+    const beat = decoded.value;
+    if (this.#nodes !== undefined && !this.#nodes.has(beat.node)) return this.#reject('unknown-node');
+    const outcome = this.#membership.receive(beat, now);
+    if (outcome.accepted === false) return this.#reject(outcome.reason);
+    this.#stats.received++;
+    if (outcome.accepted === 'fresh') for (const mac of beat.macs) this.#macs.set(mac, beat.node);
+    else this.#reject('not-fresh');
+    if (outcome.changed) {
+      this.#evaluateFence(now);
+      this.#queueSnapshot();
+      // A peer's view or state changed: answer at once, so it hears our acknowledgement
+      // (and our view) within a round trip rather than at our next beat.
+      this.#quickBeat();
+    } else if (this.#awaitingAcksSince !== null && outcome.accepted === 'fresh') {
+      this.#queueSnapshot();
+    }
+  }
+
+  /** An extra beat soon, at most one per QUICK_BEAT_MS: acknowledgements travel fast without a storm. */
+  #quickBeat(): void {
+    if (this.#quickBeatTimer !== undefined || this.#leaving || this.#muted) return;
+    const wait = Math.max(0, this.#lastQuickBeat + QUICK_BEAT_MS - monotonicMs());
+    this.#quickBeatTimer = setTimeout(() => {
+      this.#quickBeatTimer = undefined;
+      this.#lastQuickBeat = monotonicMs();
+      if (!this.#leaving && !this.#muted && !this.#stopped) this.#beat();
+    }, wait);
+  }
+
+  #reject(reason: string): void {
+    this.#stats.rejected[reason] = (this.#stats.rejected[reason] ?? 0) + 1;
+  }
+
+  /**
+   * The fence: agreed IPs are answered only while a majority of the cluster
+   * vouches for us (or, in an even split, our half holds the tie-break Lease).
+   */
+  #evaluateFence(now: number): void {
+    const rule = this.#fence;
+    if (rule === undefined) return;
+    const supporters = this.#membership.supporters(now);
+    const vouched = supporters.size + 1;
+    let lease = rule.leaseUntil !== null && rule.leaseUntil > now;
+    if (!lease) for (const name of supporters) if ((this.#membership.peer(name)?.leaseUntil ?? -Infinity) > now) lease = true;
+    const ok = vouched >= rule.majority || (rule.tieAt !== null && vouched === rule.tieAt && lease);
+    const fenced = !ok || this.#membership.listening(now);
+    if (fenced === this.#fenced) return;
+    this.#fenced = fenced;
+    this.#announcer.setFenced(fenced);
+    this.#post({ type: 'fence', fenced, vouched });
+  }
+
+  /** Posts a snapshot soon (once per turn of the loop, however many beats changed something). */
+  #queueSnapshot(): void {
+    if (this.#snapshotQueued) return;
+    this.#snapshotQueued = true;
+    setImmediate(() => {
+      this.#snapshotQueued = false;
+      this.#postSnapshot(false);
+    });
+  }
+
+  #postSnapshot(always: boolean): void {
+    const now = monotonicMs();
+    const m = this.#membership;
+    const names = [...m.heard(now)].sort();
+    const snapshot: LivenessSnapshot = {
+      at: now,
+      incarnation: this.#incarnation,
+      listening: m.listening(now),
+      listeningUntil: m.listeningUntil,
+      heard: names,
+      mutual: [...m.mutual(now)].sort(),
+      members: [...m.members(now)].sort(),
+      supporters: [...m.supporters(now)].sort(),
+      peers: names.flatMap((name) => {
+        const p = m.peer(name);
+        return p
+          ? [{ name, state: p.state, view: [...p.view].sort(), truncated: p.truncated, leaseUntil: p.leaseUntil, macs: p.macs, firstHeard: m.firstHeard(name) ?? now, latestView: [...p.latestView].sort(), latestState: p.latestState, ackedAt: p.ackedAt }]
+          : [];
+      }),
+      nextDeadline: m.nextDeadline(now),
+    };
+    this.#armDeadline(snapshot.nextDeadline, now);
+    // Only what changed goes to the main thread (times aside, but for whether a peer has
+    // acknowledged a beat since the main thread started waiting for it).
+    const since = this.#awaitingAcksSince;
+    const key = JSON.stringify({
+      ...snapshot,
+      at: 0,
+      nextDeadline: 0,
+      peers: snapshot.peers.map((p) => ({ ...p, leaseUntil: p.leaseUntil !== undefined, ackedAt: since !== null && p.ackedAt >= since })),
+    });
+    if (!always && key === this.#lastSnapshot) return;
+    this.#lastSnapshot = key;
+    this.#post({ type: 'liveness', snapshot });
+  }
+
+  #armDeadline(next: number | undefined, now: number): void {
+    clearTimeout(this.#deadlineTimer);
+    if (next === undefined || this.#stopped) return;
+    // +1: deadlines are strict, and timers round down.
+    this.#deadlineTimer = setTimeout(() => {
+      // After a stall this timer runs before the sockets are polled: read them dry first,
+      // or beats that did arrive would be judged missing.
+      this.#drainAll();
+      const at = monotonicMs();
+      this.#evaluateFence(at);
+      this.#postSnapshot(false);
+    }, Math.max(0, next - now) + 1);
+  }
+
+  #drainAll(): void {
+    for (const link of this.#links.values()) link.socket?.drain();
+    this.#udp?.drain();
   }
 
   /** One beat period: watch the main thread and the links, beat, and schedule the next period on a fixed grid. */
@@ -201,7 +432,7 @@ class WireWorker {
     if (this.#stopped) return;
     const now = monotonicMs();
     this.#watchMainThread(now);
-    this.#watchCarrier();
+    this.#watchCarrier(now);
     this.#openMissing(now);
     if (!this.#muted && !this.#leaving) this.#beat();
     if (now - this.#lastStats >= STATS_EVERY_MS) this.#flushStats();
@@ -224,8 +455,8 @@ class WireWorker {
     this.#post({ type: 'muted', silentMs: Math.round(silent), epoch: this.#epoch });
   }
 
-  /** Carrier is polled here, every beat, so the main thread hears of a pulled cable within one period. */
-  #watchCarrier(): void {
+  /** Carrier is polled here, every beat; back from isolation (every link down), we listen a full window before claiming again. */
+  #watchCarrier(now: number): void {
     const wasIsolated = this.#links.size > 0 && [...this.#links.values()].every((l) => l.carrier === false);
     for (const link of this.#links.values()) {
       let carrier: boolean | undefined;
@@ -237,61 +468,94 @@ class WireWorker {
       if (carrier === link.carrier) continue;
       link.carrier = carrier;
       if (carrier !== undefined) this.#post({ type: 'carrier', interfaceName: link.name, carrier });
-      if (carrier === true && wasIsolated) this.#rejoiningUntil = monotonicMs() + this.#data.rejoinHoldMs;
+      if (carrier === true && wasIsolated) {
+        this.#membership.relisten(now);
+        this.#evaluateFence(now);
+        this.#queueSnapshot();
+      }
     }
   }
 
-  #beat(): void {
-    this.#sendBeat({ joining: this.#joining || monotonicMs() < this.#rejoiningUntil, leaving: false });
+  #state(now: number): PeerState {
+    if (this.#leaving) return 'leaving';
+    // A speaker that cannot claim at all (no key, no API view) says so: peers must not count on it.
+    if (this.#membership.listening(now) || this.#mode === 'waiting') return 'joining';
+    return this.#mode === 'detached' ? 'detached' : 'active';
   }
 
-  /** LEAVING beats, a few in a row: one lost frame must not cost peers a full dead-after window. */
+  #beat(): void {
+    this.#sendBeat(this.#state(monotonicMs()));
+  }
+
+  /** LEAVING beats, a few in a row: one lost frame must not cost peers a full window. */
   async #leave(repeats: number, spacingMs: number): Promise<void> {
     this.#leaving = true;
     for (let i = 0; i < repeats; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs));
-      this.#sendBeat({ leaving: true });
+      this.#sendBeat('leaving');
     }
     this.#flushStats();
     this.#post({ type: 'left' });
   }
 
-  /** One beat (one sequence number) on every link with carrier; a peer hearing it twice drops the copy. */
-  #sendBeat(state: { joining?: boolean; leaving?: boolean }): void {
+  /** One beat (one sequence number) on every link with carrier, and to every peer over UDP; a peer hearing it twice drops the copy. */
+  #sendBeat(state: PeerState): void {
     const key = this.#keys[0];
     if (key === undefined) return;
-    const payload = encodeHeartbeat(this.#source.next(Date.now(), state), key);
+    const now = monotonicMs();
+    const macs = [...this.#links.values()].flatMap((l) => (l.socket ? [formatMac(l.socket.mac)] : [])).slice(0, 8);
+    let peers = this.#membership.peerEntries(now, this.#view);
+    const capacity = peerCapacity(this.#data.node.length, macs.length);
+    const truncated = peers.length > capacity;
+    if (truncated) peers = peers.slice(0, capacity);
+    const leaseUntil = this.#fence?.leaseUntil ?? null;
+    const leaseMs = leaseUntil !== null && leaseUntil > now ? Math.min(0xffff, Math.floor(leaseUntil - now)) : 0;
+    const beat: Heartbeat = this.#source.next({ state, leaseMs, macs, peers, truncated });
+    const payload = encodeHeartbeat(beat, key);
+    this.#membership.sent(beat.sequence, now);
     for (const link of this.#links.values()) {
       const socket = link.socket;
       if (socket === null || link.carrier === false) continue;
       const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + payload.length);
       writeEthernetHeader(frame, { destination: BROADCAST_MAC, source: socket.mac, etherType: HEARTBEAT_ETHERTYPE });
       frame.set(payload, ETHERNET_HEADER_LENGTH);
-      if (socket.send(frame).ok) this.#sent++;
+      if (socket.send(frame).ok) this.#stats.sent++;
+    }
+    if (this.#udp !== null) {
+      for (const target of this.#targets) for (const address of target.addresses) if (this.#udp.sendTo(payload, address, this.#data.port).ok) this.#stats.sent++;
     }
   }
 
   #flushStats(): void {
     this.#lastStats = monotonicMs();
-    if (this.#sent === 0 && Object.keys(this.#rejected).length === 0 && this.#l2Counts.size === 0) return;
     const l2: L2Count[] = [];
     for (const [key, n] of this.#l2Counts) {
       const [kind, protocol, label] = key.split('\t') as [keyof L2Counters, L2Protocol, string];
       l2.push([kind, protocol, label, n]);
     }
-    this.#post({ type: 'stats', sent: this.#sent, rejected: this.#rejected, l2 });
-    this.#sent = 0;
-    this.#rejected = {};
+    let raw = 0;
+    for (const link of this.#links.values()) raw += link.socket?.stats().dropped ?? 0;
+    const udp = this.#udp?.stats().dropped ?? 0;
+    // A reopened socket starts from zero again: never report a decrease.
+    const kernelDrops = { raw: Math.max(0, raw - this.#reportedDrops.raw), udp: Math.max(0, udp - this.#reportedDrops.udp) };
+    this.#reportedDrops = { raw, udp };
+    const heartbeats: HeartbeatStats = { ...this.#stats, kernelDrops };
+    this.#post({ type: 'stats', heartbeats, l2 });
+    this.#stats = { sent: 0, received: 0, rejected: {} };
     this.#l2Counts.clear();
   }
 
   #stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#deadlineTimer);
+    clearTimeout(this.#quickBeatTimer);
     this.#flushStats();
     this.#announcer.close();
     for (const link of this.#links.values()) link.socket?.close();
     this.#links.clear();
+    this.#udp?.close();
+    this.#udp = null;
     this.#port.close();
   }
 }

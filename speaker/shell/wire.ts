@@ -1,40 +1,31 @@
 // The main thread's end of the wire worker (wire-worker.ts): tells it where
-// to beat and answer, with which key and for which IPs; hears the beats,
-// carrier changes and counters it reports; keeps it alive.
+// to beat and answer, with which key, to whom, and what to claim; hears who is
+// alive, carrier changes, fences and counters; keeps it alive.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/observability/index.ts';
-import type { InterfaceDescriptor, L2Event, L2Protocol, OwnershipTable, SocketError } from '../l2/index.ts';
-import type { Heartbeat, HeartbeatRejection } from '../liveness/index.ts';
-import { toEntries, type FromWorker, type L2Count, type ToWorker, type WireWorkerData } from './wire-protocol.ts';
+import type { ClaimTable, InterfaceDescriptor, L2Event, L2Protocol, SocketError } from '../l2/index.ts';
+import { toEntries, type FenceRule, type FromWorker, type HeartbeatStats, type L2Count, type LivenessSnapshot, type ToWorker, type WireWorkerData } from './wire-protocol.ts';
 import { WIRE_WORKER_URL } from './wire-worker.ts';
 
 export interface WireOptions {
   readonly node: string;
-  readonly bootId: string;
   readonly intervalMs: number;
-  /** How long the worker says JOINING on its own after coming back from isolation (well inside the listening window). */
-  readonly rejoinHoldMs: number;
+  readonly port: number;
   readonly log: Logger;
   /** The main thread proves it still turns this often... */
   readonly tickMs?: number;
   /** ...and the worker stops beating and answering when it has not for this long. */
   readonly mainStallLimitMs?: number;
   readonly sysfsRoot?: string;
-  readonly onBeat: (beat: Heartbeat, heardAt: number) => void;
+  /** Who is alive changed (or a worker started: a new incarnation, listening). */
+  readonly onLiveness: (snapshot: LivenessSnapshot) => void;
   readonly onCarrier: (interfaceName: string, carrier: boolean) => void;
   /** The worker stopped beating and answering because this thread was wedged (true), or started again. */
   readonly onMuted: (muted: boolean) => void;
-  readonly onStats?: (sent: number, rejected: Partial<Record<HeartbeatRejection, number>>, l2: readonly L2Count[]) => void;
+  readonly onFence?: (fenced: boolean, vouched: number) => void;
+  readonly onStats?: (heartbeats: HeartbeatStats, l2: readonly L2Count[]) => void;
   readonly onL2Event?: (event: L2Event) => void;
   readonly onOpenFailures?: (failures: ReadonlyArray<{ interfaceName: string; protocol: L2Protocol; error: SocketError }>) => void;
-}
-
-/** What liveness needs of the wire: beats. */
-export interface BeatChannel {
-  setKeys(keys: readonly Uint8Array[]): void;
-  setJoining(joining: boolean): void;
-  sync(): Promise<void>;
-  leave(): Promise<void>;
 }
 
 /**
@@ -45,7 +36,19 @@ export interface BeatChannel {
 export const DEFAULT_MAIN_STALL_LIMIT_MS = 2_000;
 const RESTART_AFTER_MS = 1_000;
 
-export class Wire implements BeatChannel {
+export interface Claiming {
+  readonly table: ClaimTable;
+  /** The view the table was elected over (our beats carry it). */
+  readonly view: readonly string[];
+  readonly fence: FenceRule;
+  readonly mode: 'agreed' | 'detached' | 'waiting';
+  /** Some groups wait for peers to acknowledge a beat sent at or after this (monotonic ms). */
+  readonly awaitingAcksSince: number | null;
+}
+
+const NOTHING: Claiming = { table: new Map(), view: [], fence: { majority: 1, tieAt: null, leaseUntil: null }, mode: 'waiting', awaitingAcksSince: null };
+
+export class Wire {
   readonly #opts: WireOptions;
   #worker: Worker | undefined;
   #tick: NodeJS.Timeout | undefined;
@@ -60,8 +63,9 @@ export class Wire implements BeatChannel {
   #keys: readonly Uint8Array[] = [];
   #beat: readonly string[] = [];
   #answer: readonly InterfaceDescriptor[] = [];
-  #ownership: OwnershipTable = new Map();
-  #joining = true;
+  #nodes: readonly string[] = [];
+  #targets: ReadonlyArray<{ name: string; addresses: readonly string[] }> = [];
+  #claiming: Claiming = NOTHING;
 
   constructor(opts: WireOptions) {
     this.#opts = opts;
@@ -72,13 +76,12 @@ export class Wire implements BeatChannel {
     const data: WireWorkerData = {
       role: 'ballast-wire',
       node: this.#opts.node,
-      bootId: this.#opts.bootId,
       intervalMs: this.#opts.intervalMs,
-      rejoinHoldMs: this.#opts.rejoinHoldMs,
+      port: this.#opts.port,
       mainStallLimitMs: this.#opts.mainStallLimitMs ?? DEFAULT_MAIN_STALL_LIMIT_MS,
       sysfsRoot: this.#opts.sysfsRoot ?? '/sys/class/net',
     };
-    // The worker holds sockets, counters and the ownership table: a small heap, kept small
+    // The worker holds sockets, counters, membership and the claim table: a small heap, kept small
     // (V8 would otherwise reserve tens of MB per isolate before it collects), and short pauses.
     const worker = new Worker(new URL(WIRE_WORKER_URL), {
       workerData: data,
@@ -93,17 +96,25 @@ export class Wire implements BeatChannel {
       if (this.#worker === worker) this.#worker = undefined;
       this.#releaseWaiters();
       if (this.#stopped) return;
-      // A bug: the worker never ends on its own. Nothing is sent or answered meanwhile, so peers take our IPs over.
+      // A bug, or a crash: nothing is beaten or answered meanwhile, so peers take our IPs over.
+      // The next worker is a new incarnation: it listens a full window and claims nothing until
+      // the main thread, hearing of it, decides again.
       this.#opts.log.error({ code }, `wire worker exited; restarting it in ${RESTART_AFTER_MS} ms`);
+      this.#claiming = NOTHING;
       this.#restart = setTimeout(() => this.start(), RESTART_AFTER_MS);
     });
     this.#send({ type: 'keys', keys: this.#keys });
-    this.#send({ type: 'joining', joining: this.#joining });
     this.#send({ type: 'interfaces', beat: this.#beat, answer: this.#answer });
-    this.#send({ type: 'ownership', entries: toEntries(this.#ownership), epoch: this.#epoch });
+    this.#send({ type: 'peers', nodes: this.#nodes, targets: this.#targets });
+    this.#sendClaiming();
     clearInterval(this.#tick);
     this.#tick = setInterval(() => this.#send({ type: 'tick' }), this.#opts.tickMs ?? 250);
     this.#tick.unref();
+  }
+
+  /** For tests: ends the worker as a crash would (the main thread restarts it). */
+  crashForTest(): void {
+    void this.#worker?.terminate();
   }
 
   setKeys(keys: readonly Uint8Array[]): void {
@@ -121,29 +132,26 @@ export class Wire implements BeatChannel {
     this.#send({ type: 'interfaces', beat: this.#beat, answer: this.#answer });
   }
 
-  /** The IPs to answer for, replaced whole (the worker swaps its table atomically). */
-  setOwnership(table: OwnershipTable): void {
-    this.#ownership = table;
-    this.#send({ type: 'ownership', entries: toEntries(table), epoch: this.#epoch });
+  /** Every node there is (beats of others are dropped), and where heartbeats over UDP go: each peer's addresses. */
+  setPeers(nodes: readonly string[], targets: ReadonlyArray<{ name: string; addresses: readonly string[] }>): void {
+    if (JSON.stringify([nodes, targets]) === JSON.stringify([this.#nodes, this.#targets])) return;
+    this.#nodes = nodes;
+    this.#targets = targets;
+    this.#send({ type: 'peers', nodes, targets });
+  }
+
+  /** What to claim and how, replaced whole (the worker swaps its table atomically). */
+  setClaiming(claiming: Claiming): void {
+    this.#claiming = claiming;
+    this.#sendClaiming();
   }
 
   /** What was last handed to the worker. */
-  get ownership(): OwnershipTable {
-    return this.#ownership;
+  get claiming(): Claiming {
+    return this.#claiming;
   }
 
-  /** Beats say JOINING while this speaker listens before claiming anything. */
-  setJoining(joining: boolean): void {
-    if (joining === this.#joining) return;
-    this.#joining = joining;
-    this.#send({ type: 'joining', joining });
-  }
-
-  /**
-   * Resolves once every beat the worker has received by now (read off its
-   * sockets synchronously) has been delivered to onBeat: call it before
-   * declaring a peer dead.
-   */
+  /** Reads every socket dry and delivers a fresh liveness snapshot before resolving. */
   sync(): Promise<void> {
     if (this.#worker === undefined) return Promise.resolve();
     const id = this.#nextSync++;
@@ -178,6 +186,11 @@ export class Wire implements BeatChannel {
     this.#releaseWaiters();
   }
 
+  #sendClaiming(): void {
+    const c = this.#claiming;
+    this.#send({ type: 'ownership', entries: toEntries(c.table), view: c.view, fence: c.fence, mode: c.mode, awaitingAcksSince: c.awaitingAcksSince, epoch: this.#epoch });
+  }
+
   #send(message: ToWorker): void {
     this.#worker?.postMessage(message);
   }
@@ -192,8 +205,8 @@ export class Wire implements BeatChannel {
   #onMessage(message: FromWorker): void {
     const { log } = this.#opts;
     switch (message.type) {
-      case 'beat':
-        this.#opts.onBeat(message.beat, message.heardAt);
+      case 'liveness':
+        this.#opts.onLiveness(message.snapshot);
         return;
       case 'synced': {
         const resolve = this.#syncs.get(message.id);
@@ -202,7 +215,7 @@ export class Wire implements BeatChannel {
         return;
       }
       case 'stats':
-        this.#opts.onStats?.(message.sent, message.rejected, message.l2);
+        this.#opts.onStats?.(message.heartbeats, message.l2);
         return;
       case 'carrier':
         this.#opts.onCarrier(message.interfaceName, message.carrier);
@@ -215,6 +228,9 @@ export class Wire implements BeatChannel {
         return;
       case 'open-failures':
         this.#opts.onOpenFailures?.(message.failures);
+        return;
+      case 'fence':
+        this.#opts.onFence?.(message.fenced, message.vouched);
         return;
       case 'muted':
         this.#epoch = message.epoch;

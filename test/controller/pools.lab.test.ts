@@ -23,9 +23,11 @@ beforeAll(async () => {
   await a.core.createNamespace({ body: { metadata: { name: other, labels: { tier: 'gold' } } } });
   controller = await startController(handle, { namespace: ns, loadBalancerClass: cls });
 });
+const nodeName = `${ns}-node`;
 afterAll(async () => {
   await controller?.stop();
   for (const n of [ns, other]) await a.core.deleteNamespace({ name: n }).catch(() => undefined);
+  await a.core.deleteNode({ name: nodeName }).catch(() => undefined);
 });
 
 describe('pool changes', () => {
@@ -105,6 +107,31 @@ describe('pool changes', () => {
     await createService(a, svc('plain'));
     const plain = ingressIPs(await waitForIngress(a, ns, 'plain', hasIPs(1)))[0]!;
     expect(plain).toMatch(/^203\.0\.113\.(\d|1[0-5])$/);
+  });
+
+  it("names the node whose address lies in a pool (NodeConflict, a Warning) and gives no Service that address", async () => {
+    // A Node as the kubelet registers it: addresses in status. Only its name is this file's; the pool's range is too.
+    const node = await a.core.createNode({ body: { metadata: { name: nodeName } } });
+    node.status = { addresses: [{ type: 'InternalIP', address: '203.0.113.129' }, { type: 'Hostname', address: nodeName }] };
+    await a.core.replaceNodeStatus({ name: nodeName, body: node });
+    await a.objects.create(poolObject(ns, 'nodes', ['203.0.113.128/30'], { autoAssign: false }));
+    const conflict = await waitFor('the NodeConflict condition', async () => {
+      const c = await condition('nodes', 'NodeConflict');
+      return c?.status === 'True' ? c : undefined;
+    });
+    expect(conflict.message).toContain(`spec.addresses[0] (203.0.113.128/30) holds the InternalIP 203.0.113.129 of node ${nodeName}`);
+    expect(await condition('nodes', 'Ready')).toMatchObject({ status: 'True' });
+    expect((await waitForEvent(a, ns, 'IPAddressPool', 'nodes', 'NodeAddressInPool')).message).toContain(nodeName);
+    for (const n of ['n0', 'n1']) await createService(a, svc(n, { annotations: { 'ballast.io/address-pool': 'nodes' } }));
+    const got = [];
+    for (const n of ['n0', 'n1']) got.push(ingressIPs(await waitForIngress(a, ns, n, hasIPs(1)))[0]);
+    expect(got.sort()).toEqual(['203.0.113.128', '203.0.113.130']);
+    await createService(a, svc('n2', { annotations: { 'ballast.io/address-pool': 'nodes', 'ballast.io/loadBalancerIPs': '203.0.113.129' } }));
+    expect((await waitForEvent(a, ns, 'Service', 'n2', 'AllocationFailed')).message).toContain(`203.0.113.129 is an address of node ${nodeName}`);
+    // The node goes: its address is free, and the Service that asked for it gets it.
+    await a.core.deleteNode({ name: nodeName });
+    expect(ingressIPs(await waitForIngress(a, ns, 'n2', hasIPs(1)))).toEqual(['203.0.113.129']);
+    await waitFor('NodeConflict to clear', async () => (await condition('nodes', 'NodeConflict'))?.status === 'False');
   });
 
   it('skips .0 and .255 with avoidBuggyIPs', async () => {

@@ -115,7 +115,10 @@ describe('deploy/ (kustomize)', () => {
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
     expect(pod.tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
     expect(c.env.find((e: { name: string }) => e.name === 'NODE_NAME').valueFrom.fieldRef.fieldPath).toBe('spec.nodeName');
-    expect(c.ports).toEqual([{ name: 'metrics', containerPort: 7473, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([
+      { name: 'metrics', containerPort: 7473, protocol: 'TCP' },
+      { name: 'heartbeat', containerPort: 7947, protocol: 'UDP' },
+    ]);
     expect(flagValue(c.args, 'metrics-bind-address')).toBe(':7473');
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
@@ -156,7 +159,7 @@ describe('deploy/ (kustomize)', () => {
       }
     }
     const speakerSecrets = (find(base, 'Role', 'ballast-speaker').rules as Rule[]).filter((r) => r.resources.includes('secrets'));
-    expect(speakerSecrets).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['ballast-heartbeat'], verbs: ['get'] }]);
+    expect(speakerSecrets).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['ballast-heartbeat'], verbs: ['get', 'list', 'watch'] }]);
     // Each program's account is bound to its own roles only.
     for (const b of base.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
       expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: b.metadata.name, namespace: INSTALL_NAMESPACE }]);
@@ -254,10 +257,9 @@ describe('deploy/examples', () => {
 describe('Helm chart deploy/helm/ballast', () => {
   // Deliberate differences, and only these: Helm's own labels (normalise drops
   // them); the Namespace, which a chart must not own (helm creates the release
-  // namespace); the heartbeat Secret, which only the chart creates (kustomize
-  // cannot make random data, so there the controller creates it on start).
+  // namespace). The heartbeat Secret is in neither: the controller creates it.
   const KUSTOMIZE_ONLY = ['Namespace/ballast-system'];
-  const HELM_ONLY = ['Secret/ballast-system/ballast-heartbeat'];
+  const HELM_ONLY: string[] = [];
 
   it('renders with default values the same objects as kubectl kustomize deploy/, apart from the documented differences', async () => {
     const chart = parseObjects(await renderChart()) as Obj[];
@@ -272,12 +274,10 @@ describe('Helm chart deploy/helm/ballast', () => {
     expect(find(chart, 'Deployment', 'ballast-controller').metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
   });
 
-  it('creates a heartbeat key of at least 32 random bytes (a new one per render: helm template cannot look up the old)', async () => {
-    const keys = await Promise.all([renderChart(), renderChart()].map(async (r) => Buffer.from(find(parseObjects(await r) as Obj[], 'Secret', 'ballast-heartbeat').data.key, 'base64')));
-    expect(keys[0]!.length).toBeGreaterThanOrEqual(32);
-    expect(keys[0]!.equals(keys[1]!)).toBe(false);
-    const withoutSecret = parseObjects(await renderChart(['--set', 'heartbeatSecret.create=false']));
-    expect(withoutSecret.map(objectKey)).not.toContain('Secret/ballast-system/ballast-heartbeat');
+  it('renders the same every time: no random data (GitOps tools render on every sync), and no heartbeat Secret (the controller makes one key, once)', async () => {
+    const [a, b] = await Promise.all([renderChart(), renderChart()]);
+    expect(a).toBe(b);
+    expect(parseObjects(a).map(objectKey)).not.toContain('Secret/ballast-system/ballast-heartbeat');
   });
 
   it('without the webhook drops its Service, configuration, port, volume and RBAC, and tells the controller', async () => {

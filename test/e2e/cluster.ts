@@ -16,6 +16,7 @@ import { rendezvousWinner } from '../../speaker/election/index.ts';
 import { Lan, REPO_ROOT, run, uniqueName, waitFor, type ControlPlaneHandle, type LabNode, type ManagedProcess } from '../lab/index.ts';
 import { startController } from '../controller/harness.ts';
 import type { ProbeSample } from './probe-analysis.ts';
+import type { WireWatch } from './wire-analysis.ts';
 
 export const SPEAKER_PORT = 7473;
 const CLIENT_TOOL = join(REPO_ROOT, 'speaker', 'l2', 'lab', 'client-tool.ts');
@@ -36,6 +37,8 @@ export interface ClusterOptions {
   readonly controllerKubeconfig?: string;
   /** Credentials of the speakers, for the API at 127.0.0.1:6443 inside a node (default: the lab admin). */
   readonly speakerKubeconfig?: string;
+  /** Speaker Pod objects, Ready, as the DaemonSet would make (default true): the API's view of which speakers are alive. */
+  readonly speakerPods?: boolean;
   /** The Services' namespace (default `<id>-apps`, created and deleted by the cluster). */
   readonly appsNamespace?: string;
   /** Serve Services of this class (default `ballast.io/<id>`, so clusters sharing a control plane stay apart); null: Services without a class, as an install does. */
@@ -96,6 +99,7 @@ export class E2ECluster {
         });
       }
       await cluster.applyPool('default', ['203.0.113.10-203.0.113.200', '2001:db8:100::10-2001:db8:100::ffff']);
+      if (opts.speakerPods ?? true) await cluster.registerSpeakerPods();
       if (opts.catchAllAdvertisement ?? true) await cluster.applyAdvertisement('all', {});
       return cluster;
     } catch (e) {
@@ -160,7 +164,7 @@ export class E2ECluster {
       '--log-level=debug',
       ...(this.#opts.speakerArgs ?? []),
       ...(opts.args ?? []),
-    ], { ...(opts.env ? { env: opts.env } : {}), ...(this.#opts.speakerKubeconfig ? { kubeconfig: this.#opts.speakerKubeconfig } : {}) });
+    ], { env: { BALLAST_FAULT_INJECTION: '1', ...opts.env }, ...(this.#opts.speakerKubeconfig ? { kubeconfig: this.#opts.speakerKubeconfig } : {}) });
     this.speakers.set(node.name, proc);
     if (opts.ready ?? true) await this.waitSpeakerReady(node);
     return proc;
@@ -274,6 +278,45 @@ export class E2ECluster {
     const ours = ip.includes(':') ? this.lan.client.ipv6 : this.lan.client.ipv4;
     const out = await this.lan.exec(this.lan.client, [process.execPath, CLIENT_TOOL, 'who-has', 'eth0', ip, ours, String(listenMs)]);
     return (JSON.parse(out) as { macs: string[] }).macs;
+  }
+
+  /**
+   * Watches the VIPs from the client for durationMs: every intervalMs one ARP
+   * request / NS per VIP, and which MACs answered each round (wire-analysis.ts
+   * turns it into duplicate and gap times). Resolves when the watch ends.
+   */
+  async watchWire(vips: readonly string[], durationMs: number, intervalMs = 10): Promise<WireWatch> {
+    const { client } = this.lan;
+    const out = await run(['ip', 'netns', 'exec', client.ns, process.execPath, CLIENT_TOOL, 'watch', 'eth0', client.ipv4, client.ipv6, String(intervalMs), String(durationMs), ...vips], {
+      timeoutMs: durationMs + 30_000,
+    });
+    return JSON.parse(out) as WireWatch;
+  }
+
+  /**
+   * Pod objects like the DaemonSet's, Ready on each node: the speakers are
+   * processes here (no kubelet), and this is how the API shows a live speaker
+   * (the speakers' quorum counts them; `ballast status` and kubectl show them).
+   */
+  async registerSpeakerPods(nodes: readonly LabNode[] = this.lan.nodes): Promise<void> {
+    const labels = { 'app.kubernetes.io/name': 'ballast', 'app.kubernetes.io/component': 'speaker' };
+    for (const n of nodes) {
+      const name = `ballast-speaker-${n.name}`;
+      await this.core.deleteNamespacedPod({ namespace: this.namespace, name, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await waitFor(`the old Pod ${name} to be gone`, () => this.core.readNamespacedPod({ namespace: this.namespace, name }).then(() => false, () => true), { timeoutMs: 10_000, intervalMs: 50 });
+      const pod = await this.core.createNamespacedPod({
+        namespace: this.namespace,
+        body: { metadata: { name, labels }, spec: { nodeName: n.name, hostNetwork: true, containers: [{ name: 'speaker', image: 'ballast-lab-process' }] } },
+      });
+      const now = new Date();
+      pod.status = {
+        phase: 'Running',
+        podIP: n.ipv4,
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
+        containerStatuses: [{ name: 'speaker', ready: true, restartCount: 0, image: 'ballast-lab-process', imageID: '', started: true, state: { running: { startedAt: now } } }],
+      };
+      await this.core.replaceNamespacedPodStatus({ namespace: this.namespace, name, body: pod });
+    }
   }
 
   macOf(nodeName: string): string {

@@ -76,7 +76,26 @@ describe('with exactly the RBAC from deploy/', () => {
     expect(await code(speaker.objects.delete(pool))).toBe(403);
     expect(await code(controller.core.deleteNamespacedService({ namespace: cluster.apps, name: 'web' }))).toBe(403);
     expect(await code(controller.core.listNamespacedSecret({ namespace: NS }))).toBe(403);
-    expect(await code(controller.core.listNode())).toBe(403);
+    // Nodes: list and watch (their addresses are never handed out), nothing more.
+    expect(await code(controller.core.listNode())).toBe(200);
+    expect(await code(controller.core.readNode({ name: cluster.lan.nodes[0]!.name }))).toBe(403);
+    // The webhook configuration: only Ballast's own, by name (404: allowed, and not installed here).
+    const admission = (file: string): k8s.AdmissionregistrationV1Api => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(file);
+      kc.clusters.forEach((c) => Object.assign(c, { server: handle.server }));
+      return kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+    };
+    const foreign = `not-ballast-${cluster.apps}`;
+    await admin.makeApiClient(k8s.AdmissionregistrationV1Api).createValidatingWebhookConfiguration({ body: { metadata: { name: foreign } } });
+    try {
+      const asController = admission(controllerConfig);
+      expect(await code(asController.readValidatingWebhookConfiguration({ name: 'ballast-webhook-configuration' }))).toBe(404);
+      expect(await code(asController.readValidatingWebhookConfiguration({ name: foreign }))).toBe(403);
+      expect(await code(asController.patchValidatingWebhookConfiguration({ name: foreign, body: { metadata: { labels: { x: 'y' } } } }, k8s.setHeaderOptions('Content-Type', 'application/merge-patch+json')))).toBe(403);
+    } finally {
+      await admin.makeApiClient(k8s.AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: foreign });
+    }
     // The Service is still there, still served.
     expect((await core.readNamespacedService({ namespace: cluster.apps, name: 'web' })).status?.loadBalancer?.ingress).toHaveLength(2);
   });

@@ -14,29 +14,6 @@ import { REPO_ROOT, findBinaries } from './binaries.ts';
 import { NODE_HTTP_PORT } from './addressing.ts';
 import { E2ECluster } from '../e2e/cluster.ts';
 
-/**
- * The lab's speakers are processes, not pods of a DaemonSet (there is no
- * kubelet); Pod objects like the DaemonSet's, Ready on each node, let
- * `ballast status` and `kubectl get pods` show them as an install would.
- */
-async function registerSpeakerPods(c: E2ECluster): Promise<void> {
-  const labels = { 'app.kubernetes.io/name': 'ballast', 'app.kubernetes.io/component': 'speaker' };
-  for (const n of c.lan.nodes) {
-    const pod = await c.core.createNamespacedPod({
-      namespace: c.namespace,
-      body: { metadata: { name: `ballast-speaker-${n.name}`, labels }, spec: { nodeName: n.name, hostNetwork: true, containers: [{ name: 'speaker', image: 'ballast-lab-process' }] } },
-    });
-    const now = new Date();
-    pod.status = {
-      phase: 'Running',
-      podIP: n.ipv4,
-      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
-      containerStatuses: [{ name: 'speaker', ready: true, restartCount: 0, image: 'ballast-lab-process', imageID: '', started: true, state: { running: { startedAt: now } } }],
-    };
-    await c.core.replaceNamespacedPodStatus({ namespace: c.namespace, name: pod.metadata!.name!, body: pod });
-  }
-}
-
 const { values: args } = parseArgs({
   options: {
     nodes: { type: 'string', default: '3' },
@@ -90,7 +67,6 @@ try {
     await cluster.startController();
     say('controller running (ballast-system), pool "default": 203.0.113.10-203.0.113.200, 2001:db8:100::10-2001:db8:100::ffff');
     await cluster.startSpeakers();
-    await registerSpeakerPods(cluster);
     say(`a speaker in each of ${nodes} nodes`);
     await cluster.createService({ name: 'hello', families: ['IPv4', 'IPv6'] });
     const [v4, v6] = await cluster.ingress('hello', 2);

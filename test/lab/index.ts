@@ -1,5 +1,6 @@
 // The lab: a real Kubernetes control plane and a LAN of network namespaces.
 export { ControlPlane, SERVICE_CIDRS, type ControlPlaneHandle, type ControlPlaneOptions } from './control-plane.ts';
+export { LanFaults } from './faults.ts';
 export { Lan, type LabMember, type LabNode, type LanOptions, type NeighborEntry } from './lan.ts';
 export { applyManifests, applyObjects, readManifests, describeApiError } from './manifests.ts';
 export { findBinaries, REPO_ROOT } from './binaries.ts';

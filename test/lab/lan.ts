@@ -152,7 +152,12 @@ export class Lan {
 
   /** Takes a node's LAN link down or up (from the bridge side: the node sees NO-CARRIER, like a pulled cable). */
   async setLink(node: LabNode, up: boolean): Promise<void> {
-    await run(['ip', '-n', this.bridgeNs, 'link', 'set', this.bridgePort(node), up ? 'up' : 'down']);
+    await this.setLinkOf(node, up);
+  }
+
+  /** setLink for any member, the client included. */
+  async setLinkOf(member: LabMember, up: boolean): Promise<void> {
+    await run(['ip', '-n', this.bridgeNs, 'link', 'set', this.bridgePort(member), up ? 'up' : 'down']);
   }
 
   async destroy(): Promise<void> {
@@ -171,7 +176,8 @@ export class Lan {
     live.delete(this);
   }
 
-  private bridgePort(member: { ns: string }): string {
+  /** The bridge's port for a member (in the bridge namespace): where faults are injected. */
+  bridgePort(member: { ns: string }): string {
     return member.ns === this.client?.ns ? 'client' : `p-${member.ns.slice(member.ns.lastIndexOf('-') + 1)}`;
   }
 

@@ -10,6 +10,14 @@
 //       send one ARP request (IPv4) or Neighbor Solicitation (IPv6) for the
 //       target, collect the answers for <ms>, print one JSON line with the
 //       distinct MACs that answered: how many hosts claim an address.
+//   client-tool.ts watch <interface> <our IPv4> <our IPv6> <interval ms> <duration ms> <VIP>...
+//       every interval, one ARP request / Neighbor Solicitation per VIP; each
+//       answer counts for the round it arrived in (kernel receive time). Prints
+//       one JSON line: per VIP, run-length encoded rounds of the distinct MACs
+//       that answered ([rounds, "mac,mac"] pairs; "" is a round nobody
+//       answered, "?" one whose requests never left because this tool was
+//       starved). What a host on the LAN sees: two MACs in a round is a
+//       duplicate, none is a gap.
 import { ipFromValue, parseIP } from '../../../shared/net/index.ts';
 import { decodeArpFrame, encodeArpFrame } from '../arp.ts';
 import { BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, macEquals, type MacAddress } from '../ethernet.ts';
@@ -176,6 +184,118 @@ if (command === 'send') {
     socket.value.close();
     process.stdout.write(`${JSON.stringify({ target: target.value.text, replies, macs: [...macs].sort() })}\n`);
   }, Number(msText));
+} else if (command === 'watch') {
+  const [ourV4Text = '', ourV6Text = '', intervalText = '10', durationText = '1000', ...vipTexts] = rest;
+  const parse = (text: string) => {
+    const ip = parseIP(text);
+    if (!ip.ok) throw new Error(ip.error);
+    return ip.value;
+  };
+  const ourV4 = parse(ourV4Text);
+  const ourV6 = parse(ourV6Text);
+  const intervalMs = Number(intervalText);
+  const rounds = Math.ceil(Number(durationText) / intervalMs);
+  const vips = vipTexts.map(parse);
+  const index = new Map(vips.map((ip, i) => [ip.value, i]));
+  // seen[vip][round]: the MACs that answered in that round. A round is
+  // judged by the kernel's receive timestamps against the times its requests
+  // left, so this tool's own event-loop delays do not move answers between
+  // rounds; a round whose requests never left (the tool was starved) is
+  // unknown, not a gap.
+  const seen = vips.map(() => Array.from({ length: rounds }, () => new Set<string>()));
+  const sentAtNs: bigint[] = [];
+  const realtimeNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+  const startNs = realtimeNs();
+  const startedAt = Number(startNs) / 1e6;
+  const roundOf = (atNs: bigint): number => {
+    // The last round whose requests left before this answer arrived.
+    let r = sentAtNs.length - 1;
+    while (r >= 0 && (sentAtNs[r] === undefined || sentAtNs[r]! > atNs)) r--;
+    return r;
+  };
+  const record = (ip: bigint, mac: MacAddress, atNs: bigint | undefined): void => {
+    const i = index.get(ip);
+    const round = roundOf(atNs ?? realtimeNs());
+    if (i !== undefined && round >= 0 && round < rounds) seen[i]![round]!.add(formatMac(mac));
+  };
+  let arpMac: MacAddress = new Uint8Array(6);
+  const arp = openPacketSocket({
+    interfaceName,
+    etherType: ETHERTYPE_ARP,
+    timestamps: true,
+    onFrame: (frame, _type, atNs) => {
+      const decoded = decodeArpFrame(frame);
+      if (!decoded.ok || decoded.value.arp.operation !== 'reply') return;
+      // Only answers to our requests count, not gratuitous announcements.
+      if (!macEquals(decoded.value.arp.targetMac, arpMac) || decoded.value.arp.targetIP.value !== ourV4.value) return;
+      record(decoded.value.arp.senderIP.value, decoded.value.arp.senderMac, atNs);
+    },
+    onError: (e) => process.stderr.write(`${e.message}\n`),
+  });
+  if (!arp.ok) throw new Error(arp.error.message);
+  arpMac = arp.value.mac;
+  const ndp = openPacketSocket({
+    interfaceName,
+    etherType: ETHERTYPE_IPV6,
+    timestamps: true,
+    onFrame: (frame, _type, atNs) => {
+      const decoded = decodeNdpFrame(frame);
+      if (!decoded.ok || decoded.value.message.type !== 'advertisement' || !decoded.value.message.solicited) return;
+      if (decoded.value.destination.value !== ourV6.value) return;
+      record(decoded.value.message.target.value, decoded.value.message.targetLinkLayer ?? decoded.value.ethernet.source, atNs);
+    },
+    onError: (e) => process.stderr.write(`${e.message}\n`),
+  });
+  if (!ndp.ok) throw new Error(ndp.error.message);
+  const requests = vips.map((vip) =>
+    vip.family === 4
+      ? { socket: arp.value, frame: encodeArpFrame({
+          ethernet: { destination: BROADCAST_MAC, source: arpMac, etherType: ETHERTYPE_ARP },
+          arp: { operation: 'request', senderMac: arpMac, senderIP: ourV4, targetMac: new Uint8Array(6), targetIP: vip },
+        }) }
+      : { socket: ndp.value, frame: encodeNdpFrame({
+          ethernet: { destination: multicastMacFor(solicitedNodeMulticast(vip)), source: ndp.value.mac, etherType: ETHERTYPE_IPV6 },
+          source: ourV6,
+          destination: solicitedNodeMulticast(vip),
+          hopLimit: 255,
+          message: { type: 'solicitation', target: vip, sourceLinkLayer: ndp.value.mac },
+        }) },
+  );
+  let sendFailures = 0;
+  const intervalNs = BigInt(Math.round(intervalMs * 1e6));
+  const tick = (): void => {
+    const now = realtimeNs();
+    const round = Number((now - startNs) / intervalNs);
+    if (round >= rounds) {
+      // The last round's answers get one more interval to arrive.
+      setTimeout(() => {
+        arp.value.drain();
+        ndp.value.drain();
+        arp.value.close();
+        ndp.value.close();
+        const encode = (perRound: Set<string>[]): Array<[number, string]> => {
+          const runs: Array<[number, string]> = [];
+          perRound.forEach((macs, r) => {
+            const key = sentAtNs[r] === undefined ? '?' : [...macs].sort().join(',');
+            const last = runs.at(-1);
+            if (last && last[1] === key) last[0]++;
+            else runs.push([1, key]);
+          });
+          return runs;
+        };
+        const out = { intervalMs, rounds, startedAt, sendFailures, vips: Object.fromEntries(vips.map((vip, i) => [vip.text, encode(seen[i]!)])) };
+        process.stdout.write(`${JSON.stringify(out)}\n`);
+      }, intervalMs);
+      return;
+    }
+    if (sentAtNs[round] === undefined) {
+      sentAtNs[round] = realtimeNs();
+      for (const r of requests) if (!r.socket.send(r.frame).ok) sendFailures++;
+    }
+    const nextMs = Number(startNs + BigInt(round + 1) * intervalNs - realtimeNs()) / 1e6;
+    setTimeout(tick, Math.max(0, nextMs));
+  };
+  tick();
 } else {
   throw new Error(`unknown command ${command}`);
 }

@@ -40,7 +40,7 @@ createInterface({ input: process.stdin })
     const command = JSON.parse(line) as Command;
     if (command.op === 'own') {
       announcer.setOwnership(
-        new Map<string, AllowedInterfaces>(command.table.map(([ip, allowed]) => [ip, allowed === 'all' ? 'all' : new Set(allowed)])),
+        new Map(command.table.map(([ip, allowed]) => [ip, { allowed: (allowed === 'all' ? 'all' : new Set(allowed)) as AllowedInterfaces, mode: 'agreed' as const }])),
       );
       print({ op: 'own' });
     } else {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { IPAddressPool, L2Advertisement } from '../../shared/api/index.ts';
+import type { IPAddressPool, L2Advertisement } from '../api/index.ts';
 import { validateL2Advertisement, validatePool } from './validate.ts';
 
 const NS = 'ballast-system';

@@ -1,16 +1,15 @@
 // What the admission webhook decides about one IPAddressPool or L2Advertisement,
 // given the other objects of the install namespace: the checks that one
 // object's CEL rules in deploy/crds/ cannot make. Pure: objects in, verdict out.
-import type { IPAddressPool, L2Advertisement } from '../../shared/api/index.ts';
-import {
-  formatConfigError,
-  parseL2Advertisement,
-  parsePool,
-  resolvePoolConflicts,
-  type Pool,
-} from '../../shared/config/index.ts';
-import type { Labels } from '../../shared/labels/index.ts';
-import { advertisesPool } from '../../speaker/election/index.ts';
+// Here, not in controller/webhook, so that `ballast status` words its findings
+// as the webhook does without loading the webhook's HTTPS server.
+import type { IPAddressPool, L2Advertisement } from '../api/index.ts';
+import type { Labels } from '../labels/index.ts';
+import { advertisesPool } from './advertisements.ts';
+import { formatConfigError } from './config-error.ts';
+import { resolvePoolConflicts } from './conflicts.ts';
+import { parseL2Advertisement } from './l2advertisement.ts';
+import { parsePool, type Pool } from './pool.ts';
 
 export interface Verdict {
   readonly allowed: boolean;

@@ -1,6 +1,6 @@
 // Which L2Advertisements cover an IP of a Service, and what they allow.
-import type { InterfaceSet, L2AdvertisementConfig } from '../../shared/config/index.ts';
-import { matchesAny, type Labels } from '../../shared/labels/index.ts';
+import { matchesAny, type Labels } from '../labels/index.ts';
+import type { InterfaceSet, L2AdvertisementConfig } from './l2advertisement.ts';
 
 /** The pool an IP was allocated from, as the speaker knows it. */
 export interface PoolRef {

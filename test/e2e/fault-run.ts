@@ -1,0 +1,70 @@
+// One fault, observed from the client: the VIPs are watched (client-tool.ts
+// `watch`, a request per VIP every 10 ms) from before the fault until well
+// after it ends, and judged by what the client saw — never by the speakers'
+// own reports. Used by faults.lab.test.ts (the invariants) and bench/faults.ts
+// (the figures in docs/benchmarks.md).
+import { sleep, waitFor } from '../lab/index.ts';
+import type { E2ECluster } from './cluster.ts';
+import { figures, worstOf, type WireWatch } from './wire-analysis.ts';
+
+export interface FaultPlan {
+  /** Watched before the fault starts (a clean baseline). */
+  readonly settleMs?: number;
+  /** How long the fault lasts (between inject and heal). */
+  readonly faultMs?: number;
+  /** Watched after healing: the cluster must settle to one MAC per VIP within this. */
+  readonly afterMs?: number;
+  readonly inject: () => Promise<void>;
+  readonly heal?: () => Promise<void>;
+}
+
+export interface FaultFigures {
+  /** Worst VIP: total time with two or more MACs answering, from the fault's start to the end of the watch. */
+  readonly duplicateMs: number;
+  /** Worst VIP: longest time nobody answered in that span. */
+  readonly longestGapMs: number;
+  /** VIPs answered by several MACs, or unanswered for more than 200 ms, in the last second of the watch, or not by exactly one MAC at its end (a hand-back in that second is fine; a round unanswered now and then is scheduling noise). */
+  readonly unsettled: readonly string[];
+  readonly watch: WireWatch;
+  readonly faultAt: number;
+  readonly healedAt: number;
+}
+
+/** Every VIP answered by exactly one MAC: the state a fault starts from. */
+export async function waitSettled(cluster: E2ECluster, vips: readonly string[], timeoutMs = 15_000): Promise<void> {
+  await waitFor(`each of ${vips.length} VIPs answered by exactly one MAC`, async () => {
+    for (const vip of vips) if ((await cluster.whoHas(vip, 60)).length !== 1) return false;
+    return true;
+  }, { timeoutMs, intervalMs: 100 });
+}
+
+export async function runFault(cluster: E2ECluster, vips: readonly string[], plan: FaultPlan): Promise<FaultFigures> {
+  const settleMs = plan.settleMs ?? 1_000;
+  const faultMs = plan.faultMs ?? 4_000;
+  const afterMs = plan.afterMs ?? 4_000;
+  const watching = cluster.watchWire(vips, settleMs + faultMs + afterMs + 1_500);
+  let faultAt = 0;
+  let healedAt = 0;
+  try {
+    await sleep(settleMs + 200);
+    faultAt = Date.now();
+    await plan.inject();
+    await sleep(Math.max(0, faultAt + faultMs - Date.now()));
+  } finally {
+    await plan.heal?.();
+    healedAt = Date.now();
+  }
+  const watch = await watching;
+  const span = worstOf(watch, { fromMs: faultAt });
+  const endMs = watch.startedAt + watch.rounds * watch.intervalMs;
+  const unsettled = vips.filter((vip) => {
+    const last = figures(watch, vip, { fromMs: endMs - 1_000 });
+    return last.finally.length !== 1 || last.duplicateMs > 0 || last.longestGapMs > 200;
+  });
+  return { duplicateMs: span.duplicateMs, longestGapMs: span.longestGapMs, unsettled, watch, faultAt, healedAt };
+}
+
+/** One line for a log or a table: the worst VIP's figures. */
+export function describeFault(name: string, f: FaultFigures): string {
+  return `${name}: duplicates ${f.duplicateMs} ms, longest gap ${f.longestGapMs} ms${f.unsettled.length ? `, unsettled ${f.unsettled.join(' ')}` : ''}`;
+}

@@ -1,0 +1,74 @@
+// The fault suite: every fault the speaker must survive, observed from the
+// client namespace (a request per VIP every 10 ms, and which MACs answered),
+// never from the speakers' own reports. The invariant for each: no VIP
+// answered by two MACs for more than 1 s in total, no VIP left unanswered for
+// more than 1 s at a stretch while an eligible node is healthy, and one MAC
+// per VIP again once the fault is over. On a private control plane, which one
+// fault stops.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ControlPlane, REPO_ROOT } from '../lab/index.ts';
+import { E2ECluster } from './cluster.ts';
+import { describeFault, runFault, waitSettled } from './fault-run.ts';
+import { scenarios, type Scenario } from './fault-scenarios.ts';
+
+let cp: ControlPlane;
+let cluster: E2ECluster;
+let all: Scenario[] = [];
+const vips: string[] = [];
+
+beforeAll(async () => {
+  cp = await ControlPlane.start({ manifests: [join(REPO_ROOT, 'deploy', 'crds')], controllerManager: false });
+  try {
+    cluster = await E2ECluster.create({ controlPlane: cp.handle(), nodes: 3, name: 'e2e-flt', log: (m) => console.log(m) });
+    await cluster.startController();
+    await cluster.startSpeakers();
+    for (let i = 0; i < 6; i++) await cluster.createService({ name: `v4-${i}` });
+    for (let i = 0; i < 2; i++) await cluster.createService({ name: `v6-${i}`, families: ['IPv6'] });
+    for (let i = 0; i < 6; i++) vips.push(...(await cluster.ingress(`v4-${i}`)));
+    for (let i = 0; i < 2; i++) vips.push(...(await cluster.ingress(`v6-${i}`)));
+    await waitSettled(cluster, vips);
+    all = scenarios(cluster, vips, cp);
+  } catch (e) {
+    await cluster?.destroy();
+    await cp.stop();
+    throw e;
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await cp?.startApiServer().catch(() => undefined);
+  await cluster?.destroy();
+  await cp?.stop();
+});
+
+describe('faults, as a client on the LAN sees them', () => {
+  // The names are fixed here so that vitest lists them before the cluster exists.
+  const names = [
+    'all node-to-node traffic dropped except ARP/NDP',
+    "one node's egress to its peers dropped",
+    'the wire worker crashed',
+    'a speaker restarted mid-takeover',
+    "a node's clock stepped back an hour",
+    'a flood of 100 000 beats/s without the key',
+    'a flood of 100 000 beats/s with the key',
+    'CPU starvation (4 busy processes on 2 cores)',
+    'link flapping every 200 ms',
+    'API server down plus a node failure',
+    'all speakers rolled one by one',
+    'the heartbeat key rotated under traffic',
+  ];
+  for (const name of names) {
+    it(`${name}: at most 1 s of duplicate answers, no gap over 1 s, one MAC per VIP after`, async () => {
+      const scenario = all.find((s) => s.name === name);
+      if (scenario === undefined) throw new Error(`no scenario "${name}"`);
+      await waitSettled(cluster, vips, 30_000);
+      const figures = await runFault(cluster, vips, await scenario.plan());
+      console.log(describeFault(name, figures));
+      if (process.env.BALLAST_FAULT_DEBUG) console.log(JSON.stringify({ faultAt: figures.faultAt, healedAt: figures.healedAt, watch: figures.watch }));
+      expect(figures.duplicateMs).toBeLessThanOrEqual(1_000);
+      expect(figures.longestGapMs).toBeLessThanOrEqual(1_000);
+      expect(figures.unsettled).toEqual([]);
+    }, 120_000);
+  }
+});
