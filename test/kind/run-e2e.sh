@@ -76,7 +76,7 @@ step "building $image${NODE_IMAGE:+ on $NODE_IMAGE}"
 build_args=()
 [[ -n ${NODE_IMAGE:-} ]] && build_args+=(--build-arg "NODE_IMAGE=$NODE_IMAGE")
 [[ -n ${DOCKER_BUILD_NETWORK:-} ]] && build_args+=(--network "$DOCKER_BUILD_NETWORK")
-docker build -q "${build_args[@]}" -t "$image" "$root" >/dev/null
+docker build "${build_args[@]}" -t "$image" "$root"
 image_bytes=$(docker image inspect -f '{{.Size}}' "$image")
 
 step "loading $image and $workload into the nodes"
