@@ -76,7 +76,13 @@ step "building $image${NODE_IMAGE:+ on $NODE_IMAGE}"
 build_args=()
 [[ -n ${NODE_IMAGE:-} ]] && build_args+=(--build-arg "NODE_IMAGE=$NODE_IMAGE")
 [[ -n ${DOCKER_BUILD_NETWORK:-} ]] && build_args+=(--network "$DOCKER_BUILD_NETWORK")
-docker build "${build_args[@]}" -t "$image" "$root"
+# Tried three times: the package mirrors a build reaches fail now and then.
+for attempt in 1 2 3; do
+  docker build "${build_args[@]}" -t "$image" "$root" && break
+  ((attempt < 3)) || die "docker build failed three times"
+  printf 'e2e: docker build failed, trying again\n' >&2
+  sleep 10
+done
 image_bytes=$(docker image inspect -f '{{.Size}}' "$image")
 
 step "loading $image and $workload into the nodes"

@@ -22,9 +22,12 @@ bin=$cache/bin
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 node_version=$(tr -d ' \n' < "$root/.node-version")
 say() { echo "images.sh: $*" >&2; }
+# The package mirrors reached from here fail now and then ("does not have a
+# Release file" for a minute): what downloads is tried three times.
+retry() { local i; for i in 1 2 3; do "$@" && return; ((i < 3)) && say "failed, trying again: $*" && sleep 10; done; return 1; }
 # The legacy builder: Debian's dockerd 20.10 has no BuildKit frontend to offer
 # without a registry. RUN steps use the host's network (no docker bridge here).
-build() { DOCKER_BUILDKIT=0 docker build --network host --force-rm -q "$@" >/dev/null; }
+build() { retry env DOCKER_BUILDKIT=0 docker build --network host --force-rm -q "$@" >/dev/null; }
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 # A short hash of a recipe (function bodies, files) and versions: part of each tag.
 key() { sha256sum | cut -c1-10; }
@@ -40,7 +43,9 @@ debian_tag() { echo "ballast.local/debian:bookworm-$(declare -f build_debian | k
 build_debian() {
   local dir; scratch_dir
   command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-  debootstrap --variant=minbase --include=ca-certificates bookworm "$dir/rootfs" "$mirror"
+  # shellcheck disable=SC2317  # called through retry
+  bootstrap() { rm -rf "$dir/rootfs"; debootstrap --variant=minbase --include=ca-certificates bookworm "$dir/rootfs" "$mirror"; }
+  retry bootstrap
   cat > "$dir/rootfs/etc/apt/sources.list" <<EOF
 deb $mirror bookworm main
 deb $mirror bookworm-updates main
@@ -147,7 +152,7 @@ build_nodejs() {
   local debian; ensure debian; debian=$tag
   local dir; scratch_dir
   local arch; case $(uname -m) in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) say "no Node.js package for $(uname -m)"; return 1 ;; esac
-  (cd "$dir" && npm pack --silent "node-linux-$arch@$node_version" "npm@$NPM_VERSION" >/dev/null)
+  (cd "$dir" && retry npm pack --silent "node-linux-$arch@$node_version" "npm@$NPM_VERSION" >/dev/null)
   mkdir -p "$dir/node" "$dir/npm"
   tar xzf "$dir"/node-linux-*.tgz -C "$dir/node" --strip-components=1
   tar xzf "$dir"/npm-*.tgz -C "$dir/npm" --strip-components=1
