@@ -106,6 +106,17 @@ routes() {
     routes_added+=("unreachable $r metric 4242")
   done
   ip route show type unreachable; ip -6 route show type unreachable
+  # The package registries must stay reachable (the image builds fetch from
+  # them): a range of ours over one of their addresses is a bug in addresses.env.
+  local host addr
+  for host in registry.npmjs.org deb.debian.org proxy.golang.org; do
+    for addr in $(getent ahosts "$host" | awk '{print $1}' | sort -u); do
+      if ! ip route get "$addr" >/dev/null 2>&1; then
+        echo "kind: the routes of addresses.env cut $host ($addr) off; pick ranges that leave it out" >&2
+        return 1
+      fi
+    done
+  done
 }
 
 start_docker() {
