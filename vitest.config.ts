@@ -11,7 +11,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{controller,cli,speaker,shared,test,bench,deploy}/**/*.test.ts'],
-          exclude: ['**/*.lab.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.lab.test.ts', '**/*.kind.test.ts', '**/node_modules/**'],
         },
       },
       {

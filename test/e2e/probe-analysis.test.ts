@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureFailover, percentile, type ProbeSample } from './probe-analysis.ts';
+import { measureFailover, outageBeyondStalls, outageGaps, percentile, type ProbeSample } from './probe-analysis.ts';
 
 const ok = (at: number, node: string, ms = 2): ProbeSample => ({ at, r: { ok: true, body: `${node}\n`, ms } });
 const fail = (at: number, ms = 100): ProbeSample => ({ at, r: { ok: false, ms } });
@@ -21,6 +21,33 @@ describe('measureFailover', () => {
 
   it('counts the tail as outage when nothing answers again', () => {
     expect(measureFailover([ok(990, 'a'), fail(1000, 500)], 1000, 'a')).toEqual({ takeoverMs: undefined, outageMs: 500, failed: 1, answeredBy: [] });
+  });
+});
+
+describe('outageGaps', () => {
+  it('lists the stretches without a completion after the event, the tail included', () => {
+    const samples = [ok(990, 'a'), ok(1000, 'a', 5), fail(1010), ok(1100, 'b', 3), fail(1110, 150)];
+    expect(outageGaps(samples, 1000)).toEqual([[1000, 1005], [1005, 1103], [1103, 1260]]);
+  });
+});
+
+describe('outageBeyondStalls', () => {
+  /** A control probe answered every 10 ms from `from` to `to`, except during the stalls. */
+  const control = (from: number, to: number, stalls: Array<[number, number]> = []): ProbeSample[] => {
+    const out: ProbeSample[] = [];
+    for (let t = from; t <= to; t += 10) if (!stalls.some(([a, b]) => t > a && t < b)) out.push(ok(t, 'c', 0));
+    return out;
+  };
+  // The real probe: nothing completes between 1000 and 1400.
+  const real = [ok(1000, 'a', 0), fail(1010, 150), ok(1400, 'b', 0), ok(1410, 'b', 0)];
+
+  it('takes out the time the prober itself was stalled (the control saw nothing either)', () => {
+    expect(measureFailover(real, 1000, 'a').outageMs).toBe(400);
+    expect(outageBeyondStalls(real, control(1000, 1410, [[1100, 1350]]), 1000)).toBe(150);
+  });
+
+  it('keeps an outage the control did not share, and ignores the control\'s normal spacing', () => {
+    expect(outageBeyondStalls(real, control(1000, 1410), 1000)).toBe(400);
   });
 });
 

@@ -29,14 +29,7 @@ export function measureFailover(samples: readonly ProbeSample[], eventAt: number
   const done = samples.map((s) => ({ start: s.at, end: s.at + s.r.ms, ok: s.r.ok, node: s.r.body?.trim() })).sort((a, b) => a.end - b.end);
   const successes = done.filter((d) => d.ok && d.end >= eventAt);
   const takeover = successes.find((d) => d.node !== failedNode);
-  let outage = 0;
-  let previous = eventAt;
-  for (const s of successes) {
-    outage = Math.max(outage, s.end - previous);
-    previous = s.end;
-  }
-  const lastEnd = done.reduce((m, d) => Math.max(m, d.end), eventAt);
-  outage = Math.max(outage, lastEnd - previous);
+  const outage = Math.max(0, ...outageGaps(samples, eventAt).map(([from, to]) => to - from));
   const answeredBy: string[] = [];
   for (const s of successes) if (s.node !== undefined && !answeredBy.includes(s.node)) answeredBy.push(s.node);
   return {
@@ -45,6 +38,36 @@ export function measureFailover(samples: readonly ProbeSample[], eventAt: number
     failed: done.filter((d) => d.start >= eventAt && !d.ok).length,
     answeredBy,
   };
+}
+
+/**
+ * The stretches after `from` with no successful completion, as [from, to]
+ * wall-clock intervals: between successive completions, the first starting at
+ * `from`, the last ending with the last request's end (answered or not).
+ */
+export function outageGaps(samples: readonly ProbeSample[], from: number): Array<[number, number]> {
+  const ends = samples.filter((s) => s.r.ok && s.at + s.r.ms >= from).map((s) => s.at + s.r.ms).sort((a, b) => a - b);
+  const lastEnd = samples.reduce((m, s) => Math.max(m, s.at + s.r.ms), from);
+  const gaps: Array<[number, number]> = [];
+  let previous = from;
+  for (const end of [...ends, lastEnd]) {
+    if (end > previous) gaps.push([previous, end]);
+    previous = Math.max(previous, end);
+  }
+  return gaps;
+}
+
+/**
+ * The longest outage of `samples` after `from` once the prober's own stalls
+ * are taken out: the stretches longer than `stallMs` in which a control probe
+ * (the same process asking a server of its own, every few ms) saw no
+ * completion either. A busy machine delays every timer and callback of the
+ * prober alike; only what the control did not share is the network's.
+ */
+export function outageBeyondStalls(samples: readonly ProbeSample[], control: readonly ProbeSample[], from: number, stallMs = 30): number {
+  const stalls = outageGaps(control, from).filter(([c, d]) => d - c > stallMs);
+  const overlap = (a: number, b: number): number => stalls.reduce((sum, [c, d]) => sum + Math.max(0, Math.min(b, d) - Math.max(a, c)), 0);
+  return Math.max(0, ...outageGaps(samples, from).map(([a, b]) => b - a - overlap(a, b)));
 }
 
 /** The p-th percentile (nearest rank) of values; NaN when empty. */

@@ -1,6 +1,6 @@
 // The test side of agent.ts's control socket: one request, one JSON answer.
 import { connect, type Socket } from 'node:net';
-import type { HttpResult } from './agent.ts';
+import type { HttpResult } from './probes.ts';
 
 export type { HttpResult };
 

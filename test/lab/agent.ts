@@ -9,10 +9,11 @@
 //
 // Deliberately dependency-free so it starts fast.
 import { connect, createServer, type Socket } from 'node:net';
-import { createServer as createHttpServer, request } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pipeBoth } from './api-bridge.ts';
+import { httpGet, probe } from './probes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,49 +25,6 @@ const { values: args } = parseArgs({
   },
 });
 const name = args.name ?? 'unknown';
-
-export interface HttpResult {
-  ok: boolean;
-  status?: number;
-  body?: string;
-  error?: string;
-  ms: number;
-}
-
-function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const req = request(url, { timeout: timeoutMs, agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0, body, ms: performance.now() - started }));
-      res.on('error', (e) => resolve({ ok: false, error: e.message, ms: performance.now() - started }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-    req.on('error', (e) => resolve({ ok: false, error: e.message, ms: performance.now() - started }));
-    req.end();
-  });
-}
-
-/**
- * Requests url every intervalMs for durationMs; each sample records when it
- * started (t: ms since the probe began; at: wall-clock ms, comparable with
- * performance.timeOrigin + performance.now() in another process) and what answered.
- */
-async function probe(url: string, intervalMs: number, durationMs: number, timeoutMs: number): Promise<Array<{ t: number; at: number; r: HttpResult }>> {
-  const samples: Array<Promise<{ t: number; at: number; r: HttpResult }>> = [];
-  const t0 = performance.now();
-  for (let i = 0; performance.now() - t0 < durationMs; i++) {
-    const now = performance.now();
-    const t = now - t0;
-    const at = performance.timeOrigin + now;
-    samples.push(httpGet(url, timeoutMs).then((r) => ({ t, at, r })));
-    const next = t0 + (i + 1) * intervalMs;
-    await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
-  }
-  return Promise.all(samples);
-}
 
 interface ControlRequest {
   id: number;
@@ -84,7 +42,7 @@ async function handle(req: ControlRequest): Promise<unknown> {
     case 'http':
       return httpGet(req.url ?? '', req.timeoutMs ?? 2_000);
     case 'probe':
-      return probe(req.url ?? '', req.intervalMs ?? 10, req.durationMs ?? 1_000, req.timeoutMs ?? 500);
+      return probe(() => httpGet(req.url ?? '', req.timeoutMs ?? 500), { intervalMs: req.intervalMs ?? 10, until: req.durationMs ?? 1_000 });
     default:
       throw new Error(`unknown op ${String(req.op)}`);
   }
