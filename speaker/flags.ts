@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { HEARTBEAT_SECRET } from '../shared/api/index.ts';
 import { flagValue, parseBindAddress, parseDuration } from '../shared/flags/index.ts';
-import { parseLogLevel, type LogLevel } from '../shared/observability/index.ts';
+import { parseLogLevel, type LogLevel } from '../shared/observability/log-level.ts';
 import { err, ok, type Result } from '../shared/result.ts';
 import { DEFAULT_HEARTBEAT_PORT, DEFAULT_INTERVAL_MS } from './liveness/index.ts';
 

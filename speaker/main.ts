@@ -1,11 +1,10 @@
 // The Ballast speaker (DaemonSet, host network, CAP_NET_RAW): answers ARP and
 // NDP for the load-balancer IPs its node is elected for, and hands them over
 // within a second when a node fails, at once when it shuts down.
-import { createEventRecorder, loadKubeConfig } from '../shared/k8s/index.ts';
-import { createLogger, createMetricsRegistry, ReadinessChecks, startObservabilityServer } from '../shared/observability/index.ts';
+// Only what starting the wire worker needs is imported up front: the worker then loads beside the rest of
+// this program instead of after it, and a restarted speaker beats (and its peers agree again) sooner.
 import { parseSpeakerFlags } from './flags.ts';
-import { createSpeakerMetrics } from './shell/metrics.ts';
-import { Speaker } from './shell/speaker.ts';
+import { spawnWireWorker, wireWorkerData } from './shell/wire-spawn.ts';
 
 const flags = parseSpeakerFlags(process.argv.slice(2));
 if (!flags.ok) {
@@ -13,6 +12,14 @@ if (!flags.ok) {
   process.exit(2);
 }
 const f = flags.value;
+// Data as the Wire builds it from the Speaker's options below; it starts a worker of its own if they differ.
+const wireWorker = spawnWireWorker(wireWorkerData({ node: f.nodeName, intervalMs: f.heartbeatIntervalMs, port: f.heartbeatPort }));
+const [{ createEventRecorder, loadKubeConfig }, { createLogger, createMetricsRegistry, ReadinessChecks, startObservabilityServer }, { createSpeakerMetrics }, { Speaker }] = await Promise.all([
+  import('../shared/k8s/index.ts'),
+  import('../shared/observability/index.ts'),
+  import('./shell/metrics.ts'),
+  import('./shell/speaker.ts'),
+]);
 const log = createLogger({ level: f.logLevel, component: 'ballast-speaker' }).child({ node: f.nodeName });
 const loaded = loadKubeConfig({ kubeconfig: f.kubeconfig });
 if (!loaded.ok) {
@@ -38,6 +45,7 @@ const speaker = new Speaker({
   log,
   metrics,
   events,
+  wireWorker,
 });
 const readiness = new ReadinessChecks();
 speaker.addReadinessChecks(readiness);

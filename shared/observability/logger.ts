@@ -1,24 +1,12 @@
 // Structured logs: one JSON object per line on stdout (what `kubectl logs` and
 // log shippers read), level names as strings, ISO timestamps.
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import { err, ok, type Result } from '../result.ts';
+import type { LogLevel } from './log-level.ts';
+
+export { LOG_LEVELS, parseLogLevel, type LogLevel } from './log-level.ts';
 
 /** A pino logger; child({ component }) for a part of the process. */
 export type Logger = PinoLogger;
-
-/** Accepted log levels, most severe first. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-/** One of LOG_LEVELS. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const isLogLevel = (s: string): s is LogLevel => (LOG_LEVELS as readonly string[]).includes(s);
-
-/** The level from the --log-level flag, else the LOG_LEVEL environment variable, else `info`; an unknown name is an error naming the choices. */
-export function parseLogLevel(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Result<LogLevel, string> {
-  const [source, value] = flag !== undefined ? ['--log-level', flag] : env.LOG_LEVEL !== undefined ? ['LOG_LEVEL', env.LOG_LEVEL] : ['default', 'info'];
-  const level = value.trim().toLowerCase();
-  return isLogLevel(level) ? ok(level) : err(`${source} ${JSON.stringify(value)} is not a log level (one of ${LOG_LEVELS.join(', ')})`);
-}
 
 /** The component name on every line, the level, and (for tests) where lines go. */
 export interface LoggerOptions {

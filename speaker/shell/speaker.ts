@@ -42,6 +42,7 @@ import { recordWireStats, type SpeakerMetrics } from './metrics.ts';
 import { StateStore } from './state-store.ts';
 import { StatusWriter } from './status-writer.ts';
 import { TieBreak } from './tie-break.ts';
+import type { SpawnedWire } from './wire-spawn.ts';
 import { Wire, type Claiming } from './wire.ts';
 import { monotonicMs, type LivenessSnapshot } from './wire-protocol.ts';
 
@@ -62,6 +63,8 @@ export interface SpeakerOptions {
   readonly metrics: SpeakerMetrics;
   readonly events: EventRecorder;
   readonly sysfsRoot?: string;
+  /** The wire worker speaker/main.ts started before loading this module (wire-spawn.ts). */
+  readonly wireWorker?: SpawnedWire;
 }
 
 /** Interfaces are read again this often; carrier changes are seen sooner, through the wire worker. */
@@ -139,6 +142,7 @@ export class Speaker {
       port: opts.heartbeatPort,
       log: log.child({ part: 'wire' }),
       ...(opts.sysfsRoot === undefined ? {} : { sysfsRoot: opts.sysfsRoot }),
+      ...(opts.wireWorker === undefined ? {} : { early: opts.wireWorker }),
       onLiveness: (snapshot) => this.#onLiveness(snapshot),
       onCarrier: (name, carrier) => this.#onCarrier(name, carrier),
       onMuted: (muted) => {

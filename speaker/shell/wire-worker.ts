@@ -112,7 +112,8 @@ class WireWorker {
   #muted = false;
   /** Raised on every mute: ownership computed before the main thread heard of it is stale. */
   #epoch = 0;
-  #lastTick = monotonicMs();
+  /** Unset until the main thread's first message: started early (wire-spawn.ts), this worker may wait for it while it loads. */
+  #lastTick: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #snapshotQueued = false;
@@ -163,6 +164,7 @@ class WireWorker {
   }
 
   #onMessage(message: ToWorker): void {
+    this.#lastTick ??= monotonicMs();
     switch (message.type) {
       case 'keys': {
         const keys: HeartbeatKey[] = [];
@@ -449,6 +451,7 @@ class WireWorker {
    * over, and stop answering so they are the only ones that do.
    */
   #watchMainThread(now: number): void {
+    if (this.#lastTick === undefined) return;
     const silent = now - this.#lastTick;
     if (this.#muted || silent <= this.#data.mainStallLimitMs) return;
     this.#muted = true;

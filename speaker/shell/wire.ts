@@ -1,10 +1,13 @@
 // The main thread's end of the wire worker (wire-worker.ts): tells it where
 // to beat and answer, with which key, to whom, and what to claim; hears who is
 // alive, carrier changes, fences and counters; keeps it alive.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/observability/index.ts';
 import type { ClaimTable, InterfaceDescriptor, L2Event, L2Protocol, SocketError } from '../l2/index.ts';
 import { toEntries, type FenceRule, type FromWorker, type HeartbeatStats, type L2Count, type LivenessSnapshot, type ToWorker, type WireWorkerData } from './wire-protocol.ts';
+import { spawnWireWorker, wireWorkerData, type SpawnedWire } from './wire-spawn.ts';
+
+export { DEFAULT_MAIN_STALL_LIMIT_MS } from './wire-spawn.ts';
 import { WIRE_WORKER_URL } from './wire-worker.ts';
 
 export interface WireOptions {
@@ -17,6 +20,8 @@ export interface WireOptions {
   /** ...and the worker stops beating and answering when it has not for this long. */
   readonly mainStallLimitMs?: number;
   readonly sysfsRoot?: string;
+  /** A worker speaker/main.ts started before loading the rest (wire-spawn.ts); used for the first start if its data matches. */
+  readonly early?: SpawnedWire;
   /** Who is alive changed (or a worker started: a new incarnation, listening). */
   readonly onLiveness: (snapshot: LivenessSnapshot) => void;
   readonly onCarrier: (interfaceName: string, carrier: boolean) => void;
@@ -28,12 +33,6 @@ export interface WireOptions {
   readonly onOpenFailures?: (failures: ReadonlyArray<{ interfaceName: string; protocol: L2Protocol; error: SocketError }>) => void;
 }
 
-/**
- * Two seconds: far beyond a GC pause or a relist (tens to hundreds of ms), so
- * a busy main thread never costs a failover; short enough that a wedged one
- * hands its IPs over soon.
- */
-export const DEFAULT_MAIN_STALL_LIMIT_MS = 2_000;
 const RESTART_AFTER_MS = 1_000;
 
 export interface Claiming {
@@ -67,41 +66,41 @@ export class Wire {
   #targets: ReadonlyArray<{ name: string; addresses: readonly string[] }> = [];
   #claiming: Claiming = NOTHING;
 
+  #early: SpawnedWire | undefined;
+
   constructor(opts: WireOptions) {
     this.#opts = opts;
+    this.#early = opts.early;
   }
 
   start(): void {
     if (this.#worker !== undefined || this.#stopped) return;
-    const data: WireWorkerData = {
-      role: 'ballast-wire',
-      node: this.#opts.node,
-      intervalMs: this.#opts.intervalMs,
-      port: this.#opts.port,
-      mainStallLimitMs: this.#opts.mainStallLimitMs ?? DEFAULT_MAIN_STALL_LIMIT_MS,
-      sysfsRoot: this.#opts.sysfsRoot ?? '/sys/class/net',
-    };
-    // The worker holds sockets, counters, membership and the claim table: a small heap, kept small
-    // (V8 would otherwise reserve tens of MB per isolate before it collects), and short pauses.
-    const worker = new Worker(new URL(WIRE_WORKER_URL), {
-      workerData: data,
-      name: 'ballast-wire',
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 48 },
-    });
+    const data = wireWorkerData(this.#opts);
+    const early = this.#early;
+    this.#early = undefined;
+    let spawned: SpawnedWire;
+    if (early !== undefined && JSON.stringify(early.data) === JSON.stringify(data)) spawned = early;
+    else {
+      if (early !== undefined) void early.worker.terminate();
+      spawned = spawnWireWorker(data, WIRE_WORKER_URL);
+    }
+    const worker = spawned.worker;
     this.#worker = worker;
     this.#epoch = 0;
-    worker.on('message', (message: FromWorker) => this.#onMessage(message));
-    worker.on('error', (e) => this.#opts.log.error({ err: e }, 'wire worker failed'));
-    worker.on('exit', (code) => {
-      if (this.#worker === worker) this.#worker = undefined;
-      this.#releaseWaiters();
-      if (this.#stopped) return;
-      // A bug, or a crash: nothing is beaten or answered meanwhile, so peers take our IPs over.
-      // The next worker is a new incarnation: it listens a full window and claims nothing until
-      // the main thread, hearing of it, decides again.
-      this.#opts.log.error({ code }, `wire worker exited; restarting it in ${RESTART_AFTER_MS} ms`);
-      this.#claiming = NOTHING;
-      this.#restart = setTimeout(() => this.start(), RESTART_AFTER_MS);
+    spawned.listen({
+      message: (message) => this.#onMessage(message),
+      error: (e) => this.#opts.log.error({ err: e }, 'wire worker failed'),
+      exit: (code) => {
+        if (this.#worker === worker) this.#worker = undefined;
+        this.#releaseWaiters();
+        if (this.#stopped) return;
+        // A bug, or a crash: nothing is beaten or answered meanwhile, so peers take our IPs over.
+        // The next worker is a new incarnation: it listens a full window and claims nothing until
+        // the main thread, hearing of it, decides again.
+        this.#opts.log.error({ code }, `wire worker exited; restarting it in ${RESTART_AFTER_MS} ms`);
+        this.#claiming = NOTHING;
+        this.#restart = setTimeout(() => this.start(), RESTART_AFTER_MS);
+      },
     });
     this.#send({ type: 'keys', keys: this.#keys });
     this.#send({ type: 'interfaces', beat: this.#beat, answer: this.#answer });

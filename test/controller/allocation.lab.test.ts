@@ -99,17 +99,21 @@ describe('allocation', () => {
   });
 
   it('shows pool usage in kubectl get ipaddresspools and in the metrics', async () => {
-    const pool = await waitFor('pool status counts', async () => {
+    // Earlier tests' Services may still be settling: wait for one count that the status, the table and the metric
+    // all show, then check each of them against it.
+    const seen = await waitFor('pool status, kubectl table and metric to agree', async () => {
       const p = await readPool(a, ns, 'main');
-      return (p.status?.assignedIPv4 ?? 0) >= 5 ? p : undefined;
+      const assigned = p.status?.assignedIPv4 ?? 0;
+      if (assigned < 5) return undefined;
+      const table = await run([findBinaries().kubectl, '--kubeconfig', handle.kubeconfig, 'get', 'ipaddresspools', '-n', ns]);
+      const text = await metricsText(controller);
+      const again = (await readPool(a, ns, 'main')).status?.assignedIPv4;
+      return again === assigned && text.includes(`ballast_pool_addresses_in_use{pool="main",family="IPv4"} ${assigned}\n`) ? { pool: p, assigned, table } : undefined;
     });
-    const assigned = pool.status!.assignedIPv4!;
+    const { pool, assigned, table } = seen;
     expect(pool.status!.availableIPv4).toBe(16 - assigned);
     expect(pool.status!.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Allocating' });
-    const table = await run([findBinaries().kubectl, '--kubeconfig', handle.kubeconfig, 'get', 'ipaddresspools', '-n', ns]);
     expect(table.split('\n')[0]).toMatch(/NAME\s+ADDRESSES\s+AUTO ASSIGN\s+IPV4 USED\s+IPV4 FREE\s+IPV6 USED\s+IPV6 FREE\s+READY/);
     expect(table).toMatch(new RegExp(`main\\s+\\["203.0.113.0/28","2001:db8:100::/120"\\]\\s+true\\s+${assigned}\\s+${16 - assigned}\\s+1\\s+255\\s+True`));
-    const text = await metricsText(controller);
-    expect(text).toContain(`ballast_pool_addresses_in_use{pool="main",family="IPv4"} ${assigned}`);
   });
 });

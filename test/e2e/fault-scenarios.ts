@@ -183,6 +183,7 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
       name: 'all speakers rolled one by one',
       plan: async () => ({
         faultMs: 0,
+        injectMs: 15_000,
         inject: async () => {
           // As a DaemonSet rolling update does: SIGTERM, the Pod goes, a new one starts and becomes Ready.
           for (const node of cluster.lan.nodes) {
@@ -201,6 +202,7 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
       name: 'the heartbeat key rotated under traffic',
       plan: async () => ({
         faultMs: 0,
+        injectMs: 8_000,
         inject: async () => {
           const access = accessFromHandle(controlPlane.handle());
           try {
