@@ -16,6 +16,8 @@ export interface FaultPlan {
   readonly afterMs?: number;
   /** How long inject itself may take when it is longer than faultMs (a roll of every speaker): the watch covers it. */
   readonly injectMs?: number;
+  /** How long heal may take (an API server restarted, a speaker waited for): the watch covers it too. */
+  readonly healMs?: number;
   readonly inject: () => Promise<void>;
   readonly heal?: () => Promise<void>;
 }
@@ -44,7 +46,7 @@ export async function runFault(cluster: E2ECluster, vips: readonly string[], pla
   const settleMs = plan.settleMs ?? 1_000;
   const faultMs = plan.faultMs ?? 4_000;
   const afterMs = plan.afterMs ?? 4_000;
-  const watching = cluster.watchWire(vips, settleMs + Math.max(faultMs, plan.injectMs ?? 0) + afterMs + 1_500);
+  const watching = cluster.watchWire(vips, settleMs + Math.max(faultMs, plan.injectMs ?? 0) + (plan.healMs ?? 0) + afterMs + 1_500);
   let faultAt = 0;
   let healedAt = 0;
   try {
@@ -62,7 +64,7 @@ export async function runFault(cluster: E2ECluster, vips: readonly string[], pla
   // A fault that outlasted the watch would be judged on its own middle: say so instead. Two seconds after
   // healing is the least that judges how it settled (the last second of the watch must be clean).
   const watchedAfter = endMs - healedAt;
-  if (watchedAfter < Math.min(afterMs, 2_000)) throw new Error(`the watch ended ${Math.round(watchedAfter)} ms after the fault healed (${afterMs} ms wanted): give the plan a longer injectMs`);
+  if (watchedAfter < Math.min(afterMs, 2_000)) throw new Error(`the watch ended ${Math.round(watchedAfter)} ms after the fault healed (${afterMs} ms wanted): give the plan a longer injectMs or healMs`);
   const unsettled = vips.filter((vip) => {
     const last = figures(watch, vip, { fromMs: endMs - 1_000 });
     return last.finally.length !== 1 || last.duplicateMs > 0 || last.longestGapMs > 200;

@@ -81,6 +81,7 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
             await sleep(1_000);
             await restart(cluster, owner);
           },
+          healMs: 3_000,
           heal: async () => {
             for (const n of cluster.lan.nodes) await cluster.waitSpeakerReady(n);
           },
@@ -105,6 +106,7 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
             // older than anything its peers heard from it before.
             await restart(cluster, owner, { env });
           },
+          healMs: 3_000,
           heal: async () => {
             writeFileSync(clockFile, '+0\n');
             await restart(cluster, owner);
@@ -165,6 +167,7 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
       plan: async () => {
         const owner = await ownerOf(cluster, vip);
         return {
+          healMs: 10_000,
           inject: async () => {
             await controlPlane.stopApiServer();
             cluster.speakers.get(owner.name)!.kill('SIGKILL');
