@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIP } from '../../shared/net/index.ts';
-import { buildArpReply, buildGratuitousArp, decodeArpFrame, encodeArpFrame, type ArpFrame } from './arp.ts';
+import { buildArpReply, buildArpRequest, buildGratuitousArp, decodeArpFrame, encodeArpFrame, type ArpFrame } from './arp.ts';
 import { formatMac } from './ethernet.ts';
 import { hex, ip, LINUX_ARP_REQUEST } from './fixtures.test-util.ts';
 
@@ -48,6 +48,11 @@ describe('decodeArpFrame', () => {
 });
 
 describe('building ARP frames', () => {
+  it('asks who has an IP byte for byte as Linux does', () => {
+    const mac = Uint8Array.from([2, 0, 0, 0, 0, 0x0a]);
+    expect(Buffer.from(buildArpRequest(ip('198.51.100.2'), ip('198.51.100.1'), mac)).toString('hex')).toBe(Buffer.from(LINUX_ARP_REQUEST).toString('hex'));
+  });
+
   it('replies to the requester with our MAC as the owner of the target IP', () => {
     const request = decodeArpFrame(LINUX_ARP_REQUEST);
     if (!request.ok) throw new Error('vector does not decode');

@@ -142,4 +142,12 @@ export function buildArpProbe(ip: IPAddress, ourMac: MacAddress): Uint8Array {
   });
 }
 
+/** An ordinary who-has `ip`, asked from `ourIP` (what a client on the LAN sends; the lab's and kind's probes). */
+export function buildArpRequest(ip: IPAddress, ourIP: IPAddress, ourMac: MacAddress): Uint8Array {
+  return encodeArpFrame({
+    ethernet: { destination: BROADCAST_MAC, source: ourMac, etherType: ETHERTYPE_ARP },
+    arp: { operation: 'request', senderMac: ourMac, senderIP: ourIP, targetMac: ZERO_MAC, targetIP: ip },
+  });
+}
+
 const UNSPECIFIED_IPV4 = ipFromValue(4, 0n);

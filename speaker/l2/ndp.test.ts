@@ -4,6 +4,7 @@ import { ipFromValue } from '../../shared/net/index.ts';
 import { formatMac } from './ethernet.ts';
 import { icmpv6Checksum } from './ipv6.ts';
 import {
+  buildNeighborSolicitation,
   buildSolicitedAdvertisement,
   buildUnsolicitedAdvertisement,
   decodeNdpFrame,
@@ -38,6 +39,13 @@ function edit(frame: Uint8Array, edits: Record<number, number>, fixChecksum = tr
   }
   return copy;
 }
+
+describe('buildNeighborSolicitation', () => {
+  it('solicits byte for byte as Linux does (checksum included)', () => {
+    const mac = Uint8Array.from([2, 0, 0, 0, 0, 0x0a]);
+    expect(Buffer.from(buildNeighborSolicitation(ip('2001:db8:1::2'), ip('2001:db8:1::1'), mac)).toString('hex')).toBe(Buffer.from(LINUX_NEIGHBOR_SOLICITATION).toString('hex'));
+  });
+});
 
 describe('decodeNdpFrame', () => {
   it('decodes a Neighbor Solicitation captured from Linux', () => {

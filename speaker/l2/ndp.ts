@@ -246,4 +246,16 @@ export function buildDadProbe(ip: IPAddress, ourMac: MacAddress): Uint8Array {
   });
 }
 
+/** An ordinary solicitation for `ip` from `ourIP`, with our link-layer address (what a client on the LAN sends). */
+export function buildNeighborSolicitation(ip: IPAddress, ourIP: IPAddress, ourMac: MacAddress): Uint8Array {
+  const group = solicitedNodeMulticast(ip);
+  return encodeNdpFrame({
+    ethernet: { destination: multicastMacFor(group), source: ourMac, etherType: ETHERTYPE_IPV6 },
+    source: ourIP,
+    destination: group,
+    hopLimit: NDP_HOP_LIMIT,
+    message: { type: 'solicitation', target: ip, sourceLinkLayer: ourMac },
+  });
+}
+
 const UNSPECIFIED_IPV6 = ipFromValue(6, 0n);

@@ -6,10 +6,9 @@
 // (≈1.5 s of CPU on a busy 2-core machine) both lagged and loaded the very
 // machine whose timing it measured.
 import { parseIP } from '../../shared/net/index.ts';
-import { decodeArpFrame, encodeArpFrame } from '../../speaker/l2/arp.ts';
-import { BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, macEquals } from '../../speaker/l2/ethernet.ts';
-import { multicastMacFor, solicitedNodeMulticast } from '../../speaker/l2/ipv6.ts';
-import { decodeNdpFrame, encodeNdpFrame } from '../../speaker/l2/ndp.ts';
+import { buildArpRequest, decodeArpFrame } from '../../speaker/l2/arp.ts';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, macEquals } from '../../speaker/l2/ethernet.ts';
+import { buildNeighborSolicitation, decodeNdpFrame } from '../../speaker/l2/ndp.ts';
 import { openPacketSocket, type PacketSocket } from '../../speaker/l2/packet-socket.ts';
 
 interface Question {
@@ -95,19 +94,7 @@ export class NeighbourProbe {
     try {
       const socket = target.value.family === 4 ? this.#arp : this.#ipv6;
       const mac = socket.mac;
-      const frame =
-        target.value.family === 4
-          ? encodeArpFrame({
-              ethernet: { destination: BROADCAST_MAC, source: mac, etherType: ETHERTYPE_ARP },
-              arp: { operation: 'request', senderMac: mac, senderIP: ours.value, targetMac: new Uint8Array(6), targetIP: target.value },
-            })
-          : encodeNdpFrame({
-              ethernet: { destination: multicastMacFor(solicitedNodeMulticast(target.value)), source: mac, etherType: ETHERTYPE_IPV6 },
-              source: ours.value,
-              destination: solicitedNodeMulticast(target.value),
-              hopLimit: 255,
-              message: { type: 'solicitation', target: target.value, sourceLinkLayer: mac },
-            });
+      const frame = target.value.family === 4 ? buildArpRequest(target.value, ours.value, mac) : buildNeighborSolicitation(target.value, ours.value, mac);
       const sent = socket.send(frame);
       if (!sent.ok) throw new Error(`send: ${sent.error}`);
       await new Promise((r) => setTimeout(r, listenMs));

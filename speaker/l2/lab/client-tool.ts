@@ -19,10 +19,9 @@
 //       starved). What a host on the LAN sees: two MACs in a round is a
 //       duplicate, none is a gap.
 import { ipFromValue, parseIP } from '../../../shared/net/index.ts';
-import { decodeArpFrame, encodeArpFrame } from '../arp.ts';
-import { BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, macEquals, type MacAddress } from '../ethernet.ts';
-import { multicastMacFor, solicitedNodeMulticast } from '../ipv6.ts';
-import { decodeNdpFrame, encodeNdpFrame } from '../ndp.ts';
+import { buildArpRequest, decodeArpFrame } from '../arp.ts';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, macEquals, type MacAddress } from '../ethernet.ts';
+import { buildNeighborSolicitation, decodeNdpFrame } from '../ndp.ts';
 import { openPacketSocket } from '../packet-socket.ts';
 
 const [command, interfaceName, ...rest] = process.argv.slice(2);
@@ -78,16 +77,7 @@ if (command === 'send') {
   if (!socket.ok) throw new Error(socket.error.message);
   ourMac = socket.value.mac;
   const frames = Array.from({ length: slots }, (_, i) =>
-    encodeArpFrame({
-      ethernet: { destination: BROADCAST_MAC, source: ourMac, etherType: ETHERTYPE_ARP },
-      arp: {
-        operation: 'request',
-        senderMac: ourMac,
-        senderIP: ipFromValue(4, (198n << 24n) | (51n << 16n) | (100n << 8n) | BigInt(i + 1)),
-        targetMac: new Uint8Array(6),
-        targetIP: target.value,
-      },
-    }),
+    buildArpRequest(target.value, ipFromValue(4, (198n << 24n) | (51n << 16n) | (100n << 8n) | BigInt(i + 1)), ourMac),
   );
   const start = process.hrtime.bigint();
   const total = Math.round(rate * seconds);
@@ -166,18 +156,7 @@ if (command === 'send') {
   });
   if (!socket.ok) throw new Error(socket.error.message);
   mac = socket.value.mac;
-  const request = v4
-    ? encodeArpFrame({
-        ethernet: { destination: BROADCAST_MAC, source: mac, etherType: ETHERTYPE_ARP },
-        arp: { operation: 'request', senderMac: mac, senderIP: ours.value, targetMac: new Uint8Array(6), targetIP: target.value },
-      })
-    : encodeNdpFrame({
-        ethernet: { destination: multicastMacFor(solicitedNodeMulticast(target.value)), source: mac, etherType: ETHERTYPE_IPV6 },
-        source: ours.value,
-        destination: solicitedNodeMulticast(target.value),
-        hopLimit: 255,
-        message: { type: 'solicitation', target: target.value, sourceLinkLayer: mac },
-      });
+  const request = v4 ? buildArpRequest(target.value, ours.value, mac) : buildNeighborSolicitation(target.value, ours.value, mac);
   const sent = socket.value.send(request);
   if (!sent.ok) throw new Error(`send: ${sent.error}`);
   setTimeout(() => {
@@ -249,17 +228,8 @@ if (command === 'send') {
   if (!ndp.ok) throw new Error(ndp.error.message);
   const requests = vips.map((vip) =>
     vip.family === 4
-      ? { socket: arp.value, frame: encodeArpFrame({
-          ethernet: { destination: BROADCAST_MAC, source: arpMac, etherType: ETHERTYPE_ARP },
-          arp: { operation: 'request', senderMac: arpMac, senderIP: ourV4, targetMac: new Uint8Array(6), targetIP: vip },
-        }) }
-      : { socket: ndp.value, frame: encodeNdpFrame({
-          ethernet: { destination: multicastMacFor(solicitedNodeMulticast(vip)), source: ndp.value.mac, etherType: ETHERTYPE_IPV6 },
-          source: ourV6,
-          destination: solicitedNodeMulticast(vip),
-          hopLimit: 255,
-          message: { type: 'solicitation', target: vip, sourceLinkLayer: ndp.value.mac },
-        }) },
+      ? { socket: arp.value, frame: buildArpRequest(vip, ourV4, arpMac) }
+      : { socket: ndp.value, frame: buildNeighborSolicitation(vip, ourV6, ndp.value.mac) },
   );
   let sendFailures = 0;
   const intervalNs = BigInt(Math.round(intervalMs * 1e6));
