@@ -70,6 +70,15 @@ const BENCHES: Bench[] = [
     root: true,
   },
   {
+    name: 'kind',
+    title: 'On a real kind cluster',
+    about:
+      'What a user installs (the image built here on a Node.js 24 base from debootstrap, `kubectl apply --server-side -k deploy/`, then the Helm chart) on a kind cluster of 1 control plane and 2 workers built offline (test/kind/offline/run.sh), observed from the host, a client on the nodes\' docker network: test/kind/e2e.kind.test.ts. TCP gaps are counted beyond the stalls a control series shows (the same prober, every few ms, asking an HTTP server of its own on the host: what it also missed was the prober\'s stall, not the network\'s); raw gaps are in the notes, since a 2-core machine running three nodes stalls its own client. Targets: failover ≤ 1 s, rolling update gap ≤ 0.1 s.',
+    module: './kind.ts',
+    run: 'runKindBench',
+    root: true,
+  },
+  {
     name: 'speaker-resources',
     title: 'Speaker requests and limits',
     about:
