@@ -1,6 +1,6 @@
 // Informers against a real API server: the initial list, the watch, selectors,
 // custom resources, and what happens when the API server goes away and comes back.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { ControlPlane, FaultProxy, accessFromHandle, accessFromKubeconfig, uniqueName, waitFor } from '../../test/lab/index.ts';
@@ -176,6 +176,8 @@ describe('informer: where its state comes from (through the fault proxy, against
     proxy = await FaultProxy.forControlPlane(handle);
     via = accessFromKubeconfig(proxy.writeKubeconfig(join(handle.dir, `${ns}.kubeconfig`)));
   });
+  // A rule one test left unused must not decide the next one's requests.
+  afterEach(() => proxy.clear());
   afterAll(async () => {
     for (const stop of stops.reverse()) await stop();
     await proxy.close();
@@ -184,17 +186,22 @@ describe('informer: where its state comes from (through the fault proxy, against
 
   async function started(prefix: string) {
     const seen = recorder();
-    const inf = createInformer(via, configMaps, { namespace: ns, labelSelector: `set=${prefix}`, ...seen.handlers });
+    const lines: string[] = [];
+    const logger = createLogger({ component: 'test', level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+    const inf = createInformer(via, configMaps, { namespace: ns, labelSelector: `set=${prefix}`, logger, ...seen.handlers });
     stops.push(() => inf.stop());
     inf.start();
     await inf.synced;
-    return { inf, seen };
+    // Cutting a stream before its initial state has all come would test something else (the same stream again):
+    // wait for the n-th one to be whole.
+    const streamed = (n: number) => waitFor(`stream ${n} to be whole`, () => lines.filter((l) => l.includes('streamed the initial state')).length >= n);
+    return { inf, seen, streamed };
   }
   const lastQuery = (match: (q: URLSearchParams) => boolean): URLSearchParams | undefined => requests().filter((r) => match(r.query)).at(-1)?.query;
 
   it('streams the latest state from the watch cache; after a 410, the state "not older than" what it had; after "too large", the latest again', async () => {
     for (const name of ['s-1', 's-2']) await must(maps.create(cm(ns, name, '1', { set: 's' })));
-    const { inf, seen } = await started('s');
+    const { inf, seen, streamed } = await started('s');
     expect(seen.added.sort()).toEqual(['s-1', 's-2']);
     const first = requests()[0]!.query;
     expect([first.get('sendInitialEvents'), first.get('resourceVersionMatch'), first.get('resourceVersion')]).toEqual(['true', 'NotOlderThan', null]);
@@ -208,6 +215,7 @@ describe('informer: where its state comes from (through the fault proxy, against
     proxy.cut(watchesOf);
     await waitFor('a stream not older than what it had', () => lastQuery((q) => q.get('resourceVersion') === had && q.has('sendInitialEvents')));
     expect(lastQuery((q) => q.get('resourceVersion') === had)?.get('resourceVersionMatch')).toBe('NotOlderThan');
+    await streamed(2);
 
     // This API server has not got as far as the informer has (an etcd restore, a lagging HA peer): the latest state.
     const streamsBefore = requests().filter((r) => r.query.has('sendInitialEvents')).length;
