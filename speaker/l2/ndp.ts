@@ -236,25 +236,22 @@ export function buildUnsolicitedAdvertisement(ip: IPAddress, ourMac: MacAddress)
  * an advertisement to all nodes (§7.2.4), which we then see.
  */
 export function buildDadProbe(ip: IPAddress, ourMac: MacAddress): Uint8Array {
-  const group = solicitedNodeMulticast(ip);
-  return encodeNdpFrame({
-    ethernet: { destination: multicastMacFor(group), source: ourMac, etherType: ETHERTYPE_IPV6 },
-    source: UNSPECIFIED_IPV6,
-    destination: group,
-    hopLimit: NDP_HOP_LIMIT,
-    message: { type: 'solicitation', target: ip, sourceLinkLayer: null },
-  });
+  return solicit(ip, UNSPECIFIED_IPV6, ourMac, null);
 }
 
 /** An ordinary solicitation for `ip` from `ourIP`, with our link-layer address (what a client on the LAN sends). */
 export function buildNeighborSolicitation(ip: IPAddress, ourIP: IPAddress, ourMac: MacAddress): Uint8Array {
+  return solicit(ip, ourIP, ourMac, ourMac);
+}
+
+function solicit(ip: IPAddress, source: IPAddress, ourMac: MacAddress, sourceLinkLayer: MacAddress | null): Uint8Array {
   const group = solicitedNodeMulticast(ip);
   return encodeNdpFrame({
     ethernet: { destination: multicastMacFor(group), source: ourMac, etherType: ETHERTYPE_IPV6 },
-    source: ourIP,
+    source,
     destination: group,
     hopLimit: NDP_HOP_LIMIT,
-    message: { type: 'solicitation', target: ip, sourceLinkLayer: ourMac },
+    message: { type: 'solicitation', target: ip, sourceLinkLayer },
   });
 }
 
