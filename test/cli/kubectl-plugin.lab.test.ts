@@ -17,10 +17,12 @@ const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
 const ns = uniqueName('plugin');
 const bin = mkdtempSync(join(tmpdir(), 'ballast-plugin-bin-'));
 
+// The pool's range is this test's alone: `ballast status` counts every LoadBalancer Service in the cluster whose IP
+// falls in it, and other lab tests on the shared API server write 203.0.113.x into Service statuses.
 beforeAll(async () => {
   await buildCli(join(bin, 'kubectl-ballast'));
   await core.createNamespace({ body: { metadata: { name: ns } } });
-  await objects.create({ apiVersion: 'ballast.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'front', namespace: ns }, spec: { addresses: ['203.0.113.0/28'] } } as k8s.KubernetesObject);
+  await objects.create({ apiVersion: 'ballast.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'front', namespace: ns }, spec: { addresses: ['2001:db8:42::/124'] } } as k8s.KubernetesObject);
 }, 60_000);
 afterAll(async () => {
   rmSync(bin, { recursive: true, force: true });
@@ -36,7 +38,7 @@ describe('kubectl ballast, from the one-file build', () => {
     const r = spawnSync(findBinaries().kubectl, ['ballast', 'status', '--namespace', ns, '--no-color', '--width', '120'], { cwd: bin, env, encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`Ballast in namespace ${ns}`);
-    expect(r.stdout).toMatch(/ {2}front\n {4}203\.0\.113\.0\/28\n {4}IPv4 ░+ {2}0\/16 used \(0%\) ~\n/);
+    expect(r.stdout).toMatch(/ {2}front\n {4}2001:db8:42::\/124\n {4}IPv6 ░+ {2}0\/16 used \(0%\) ~\n/);
     expect(r.stdout).toContain(`IPAddressPool ${ns}/front: no L2Advertisement selects it`);
   });
 });
