@@ -176,8 +176,13 @@ describe('informer: where its state comes from (through the fault proxy, against
     proxy = await FaultProxy.forControlPlane(handle);
     via = accessFromKubeconfig(proxy.writeKubeconfig(join(handle.dir, `${ns}.kubeconfig`)));
   });
-  // A rule one test left unused must not decide the next one's requests.
-  afterEach(() => proxy.clear());
+  // One informer at a time: an earlier test's informer, cut too, could take the next test's one-time rule. And a
+  // rule one test left unused must not decide the next one's requests.
+  const running: Informer<V1ConfigMap>[] = [];
+  afterEach(async () => {
+    for (const inf of running.splice(0)) await inf.stop();
+    proxy.clear();
+  });
   afterAll(async () => {
     for (const stop of stops.reverse()) await stop();
     await proxy.close();
@@ -189,7 +194,7 @@ describe('informer: where its state comes from (through the fault proxy, against
     const lines: string[] = [];
     const logger = createLogger({ component: 'test', level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
     const inf = createInformer(via, configMaps, { namespace: ns, labelSelector: `set=${prefix}`, logger, ...seen.handlers });
-    stops.push(() => inf.stop());
+    running.push(inf);
     inf.start();
     await inf.synced;
     // Cutting a stream before its initial state has all come would test something else (the same stream again):
