@@ -1,7 +1,7 @@
 // End to end: the IP moves when its node's speaker dies or the node's link
 // goes down, comes back without two nodes answering, and a graceful speaker
 // shutdown hands over before the speaker is gone.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sleep, waitFor } from '../lab/index.ts';
 import { E2ECluster, wallClockMs } from './cluster.ts';
 import { measureFailover } from './probe-analysis.ts';
@@ -28,6 +28,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.destroy();
+});
+
+// A test that failed half-way must not hand the next one a dead speaker or a node without its link.
+afterEach(async () => {
+  for (const node of cluster.lan.nodes) {
+    await cluster.lan.setLink(node, true);
+    if (!cluster.speakers.get(node.name)?.running) await cluster.startSpeaker(node);
+  }
 });
 
 describe('failover', () => {
