@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { ControlPlane, REPO_ROOT, sleep, type LabNode } from '../test/lab/index.ts';
 import { E2ECluster } from '../test/e2e/cluster.ts';
-import { describeFault, runFault, waitSettled } from '../test/e2e/fault-run.ts';
+import { describeFault, runFault, waitSettled, type FaultPlan } from '../test/e2e/fault-run.ts';
 import { ownerOf, scenarios } from '../test/e2e/fault-scenarios.ts';
 import { percentile } from '../test/e2e/probe-analysis.ts';
 import { formatBenchTable, type BenchResult } from './result.ts';
@@ -35,6 +35,20 @@ async function withCluster<T>(nodes: number, name: string, body: (cluster: E2ECl
   }
 }
 
+/** One fault, planned afresh and run `trials` times on a settled cluster: each trial's longest gap, the worst duplicates. */
+async function repeat(what: string, trials: number, cluster: E2ECluster, vips: string[], plan: () => Promise<FaultPlan>): Promise<{ gaps: number[]; dup: number }> {
+  const gaps: number[] = [];
+  let dup = 0;
+  for (let t = 0; t < trials; t++) {
+    await waitSettled(cluster, vips, 30_000);
+    const f = await runFault(cluster, vips, await plan());
+    gaps.push(f.longestGapMs);
+    dup = Math.max(dup, f.duplicateMs);
+    console.error(`[faults] ${describeFault(`${what}, trial ${t + 1}`, f)}`);
+  }
+  return { gaps, dup };
+}
+
 export async function runFaultBench(): Promise<BenchResult[]> {
   if (process.getuid?.() !== 0) throw new Error('the fault bench needs root (network namespaces, AF_PACKET, nftables)');
   const log = (msg: string): void => console.error(`[faults] ${msg}`);
@@ -52,34 +66,23 @@ export async function runFaultBench(): Promise<BenchResult[]> {
   const trials = Number(process.env.BENCH_FAULT_TRIALS ?? 5);
   // Two nodes: the owner's speaker dies; the survivor has half the cluster and takes the tie-break Lease.
   await withCluster(2, 'bench-two', async (cluster, vips) => {
-    const gaps: number[] = [];
-    let dup = 0;
-    for (let t = 0; t < trials; t++) {
-      await waitSettled(cluster, vips, 30_000);
+    const { gaps, dup } = await repeat('two nodes', trials, cluster, vips, async () => {
       const owner = await ownerOf(cluster, vips[0]!);
-      const f = await runFault(cluster, vips, {
+      return {
         inject: async () => void cluster.speakers.get(owner.name)!.kill('SIGKILL'),
-        heal: async () => {
-          await cluster.startSpeaker(owner);
-        },
-      });
-      gaps.push(f.longestGapMs);
-      dup = Math.max(dup, f.duplicateMs);
-      log(describeFault(`two nodes, trial ${t + 1}`, f));
-    }
+        heal: async () => void (await cluster.startSpeaker(owner)),
+      };
+    });
     rows.push({ name: 'two-node cluster, a speaker killed: longest gap p50', value: percentile(gaps, 50), unit: 'ms', note: `${trials} trials; the survivor takes the tie-break Lease` });
     rows.push({ name: 'two-node cluster, a speaker killed: longest gap, worst', value: Math.max(...gaps), unit: 'ms', note: `duplicates ${dup} ms at most` });
   });
   // Three nodes, two speakers killed at once (not the one that owns the first VIP's successor): no majority is left.
   await withCluster(3, 'bench-two-down', async (cluster, vips) => {
-    const gaps: number[] = [];
-    let dup = 0;
-    for (let t = 0; t < trials; t++) {
-      await waitSettled(cluster, vips, 30_000);
+    const { gaps, dup } = await repeat('two of three down', trials, cluster, vips, async () => {
       const owner = await ownerOf(cluster, vips[0]!);
       const other = cluster.lan.nodes.find((n) => n.name !== owner.name)!;
       const down: LabNode[] = [owner, other];
-      const f = await runFault(cluster, vips, {
+      return {
         faultMs: 3_000,
         inject: async () => {
           for (const n of down) cluster.speakers.get(n.name)!.kill('SIGKILL');
@@ -89,11 +92,8 @@ export async function runFaultBench(): Promise<BenchResult[]> {
           for (const n of down) await cluster.waitSpeakerReady(n);
           await sleep(500);
         },
-      });
-      gaps.push(f.longestGapMs);
-      dup = Math.max(dup, f.duplicateMs);
-      log(describeFault(`two of three down, trial ${t + 1}`, f));
-    }
+      };
+    });
     rows.push({ name: 'two of three speakers killed at once, back after 3 s: longest gap, worst', value: Math.max(...gaps), unit: 'ms', note: `${trials} trials; the survivor keeps its own share and waits for a majority (their groups are dark until a speaker returns, or the API marks the Pods NotReady); duplicates ${dup} ms at most` });
   });
   return rows;

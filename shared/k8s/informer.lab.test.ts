@@ -156,7 +156,6 @@ describe('informer: where its state comes from (through the fault proxy, against
   const admin = accessFromHandle(handle);
   const maps = objectClient(admin, configMaps);
   const ns = uniqueName('informer-rv');
-  const stops: Array<() => Promise<void>> = [];
   let proxy: FaultProxy;
   let via: ApiAccess;
   const requests = () => proxy.requests({ path: `/namespaces/${ns}/configmaps` });
@@ -184,7 +183,6 @@ describe('informer: where its state comes from (through the fault proxy, against
     proxy.clear();
   });
   afterAll(async () => {
-    for (const stop of stops.reverse()) await stop();
     await proxy.close();
     await objectClient(admin, RESOURCES.namespace).delete({ name: ns });
   });

@@ -4,11 +4,12 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/observability/index.ts';
 import type { ClaimTable, InterfaceDescriptor, L2Event, L2Protocol, SocketError } from '../l2/index.ts';
-import { toEntries, type FenceRule, type FromWorker, type HeartbeatStats, type L2Count, type LivenessSnapshot, type ToWorker, type WireWorkerData } from './wire-protocol.ts';
+import { toEntries, type FenceRule, type FromWorker, type HeartbeatStats, type L2Count, type LivenessSnapshot, type ToWorker } from './wire-protocol.ts';
 import { spawnWireWorker, wireWorkerData, type SpawnedWire } from './wire-spawn.ts';
+// Imported (not only named by URL) so that scripts/build-js.ts, which follows imports, emits the worker too.
+import { WIRE_WORKER_URL } from './wire-worker.ts';
 
 export { DEFAULT_MAIN_STALL_LIMIT_MS } from './wire-spawn.ts';
-import { WIRE_WORKER_URL } from './wire-worker.ts';
 
 export interface WireOptions {
   readonly node: string;
@@ -81,7 +82,11 @@ export class Wire {
     let spawned: SpawnedWire;
     if (early !== undefined && JSON.stringify(early.data) === JSON.stringify(data)) spawned = early;
     else {
-      if (early !== undefined) void early.worker.terminate();
+      if (early !== undefined) {
+        // Harmless (a worker of our own starts instead) but the early start was wasted: main.ts and this disagree.
+        this.#opts.log.warn({ early: early.data, wanted: data }, 'the early wire worker was started with other settings: starting another');
+        void early.worker.terminate();
+      }
       spawned = spawnWireWorker(data, WIRE_WORKER_URL);
     }
     const worker = spawned.worker;
