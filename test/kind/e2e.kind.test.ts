@@ -1,7 +1,7 @@
 // Ballast as a user installs it, on a real kind cluster (run-e2e.sh installs
 // it, then runs this file), observed from the host: a client on the nodes'
-// LAN that is not a node. KIND_E2E_SCOPE=smoke runs only the install checks
-// (the second pass, on the Helm install). Figures go to $KIND_E2E_RESULTS.
+// LAN that is not a node; the whole file runs once per install (kustomize,
+// then Helm). Figures go to $KIND_E2E_RESULTS.
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from '../e2e/probe-analysis.ts';
@@ -9,7 +9,6 @@ import { INSTALL_NS, KindCluster, measure, rangeContains, sleep, waitFor, wallCl
 import { run, REPO_ROOT } from '../lab/index.ts';
 import { join } from 'node:path';
 
-const smoke = process.env.KIND_E2E_SCOPE === 'smoke';
 const workloadImage = process.env.KIND_E2E_WORKLOAD_IMAGE ?? 'registry.k8s.io/e2e-test-images/agnhost:2.63';
 const trials = Number(process.env.KIND_E2E_FAILOVER_TRIALS ?? 3);
 const APPS = 'ballast-e2e';
@@ -132,7 +131,7 @@ describe('install', () => {
   });
 });
 
-describe.skipIf(smoke)('speakers', () => {
+describe('speakers', () => {
   it('rolls the speaker DaemonSet under traffic with graceful handovers: no gap over 0.1 s', async () => {
     const owner = await k.settledOwner(v4);
     const claims = k.watchClaims(v4);
@@ -181,7 +180,7 @@ describe.skipIf(smoke)('speakers', () => {
   }, 240_000);
 });
 
-describe.skipIf(smoke)('node failures', () => {
+describe('node failures', () => {
   /**
    * Breaks the node announcing v4 under a probe, waits for another worker to
    * answer, mends the node, and waits for it to take the IP back (rendezvous
@@ -247,7 +246,7 @@ describe.skipIf(smoke)('node failures', () => {
   }, 600_000);
 });
 
-describe.skipIf(smoke)('externalTrafficPolicy: Local', () => {
+describe('externalTrafficPolicy: Local', () => {
   it('is announced by the node of the only ready endpoint, and follows it when the Pod moves', async () => {
     const [a, b] = k.workers as [typeof k.workers[0], typeof k.workers[0]];
     const on = (node: string) => ({ nodeSelector: { 'kubernetes.io/hostname': node } });
@@ -275,7 +274,7 @@ describe.skipIf(smoke)('externalTrafficPolicy: Local', () => {
   }, 300_000);
 });
 
-describe.skipIf(smoke)('controller', () => {
+describe('controller', () => {
   it('loses its leader Pod while Services come and go: no IP changes, no IP twice', async () => {
     const names = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `churn-${from + i}`);
     await apply(...names(0, 10).map((n) => service(n, {})));

@@ -21,7 +21,7 @@
 #      disconnected and a node paused, externalTrafficPolicy Local following
 #      its Pod, the controller's leader deleted while Services change, the
 #      webhook refusing an overlapping pool, `ballast status`;
-#   4. removes that install, installs with Helm and runs the install checks again;
+#   4. removes that install, installs with Helm and runs the whole suite again;
 #   5. writes the figures to $RESULTS (default /tmp/ballast-kind-e2e.json).
 #
 # Environment: CLUSTER (ballast-e2e), NETWORK (ballast-kind), KIND (kind),
@@ -89,9 +89,9 @@ step "loading $image and $workload into the nodes"
 docker image inspect "$workload" >/dev/null 2>&1 || docker pull -q "$workload" >/dev/null
 "$kind" load docker-image "$image" "$workload" --name "$CLUSTER" >/dev/null
 
-suite() { # install method, scope
-  step "e2e suite on the $1 install${2:+ ($2)}"
-  (cd "$root" && KIND=$kind KIND_CLUSTER=$CLUSTER KIND_NETWORK=$NETWORK KIND_E2E_INSTALL=$1 KIND_E2E_SCOPE=${2:-} \
+suite() { # install method
+  step "e2e suite on the $1 install"
+  (cd "$root" && KIND=$kind KIND_CLUSTER=$CLUSTER KIND_NETWORK=$NETWORK KIND_E2E_INSTALL=$1 \
     KIND_E2E_WORKLOAD_IMAGE=$workload KIND_E2E_FAILOVER_TRIALS=${FAILOVER_TRIALS:-3} KIND_E2E_RESULTS=$results.$1 \
     npx vitest run --config test/kind/vitest.config.ts)
 }
@@ -110,7 +110,7 @@ kctl delete -k "$root/deploy" --wait=true --timeout=180s >/dev/null
 step "installing: helm install ballast deploy/helm/ballast"
 helm --kube-context "kind-$CLUSTER" install ballast "$root/deploy/helm/ballast" -n "$ns" --create-namespace --wait --timeout 5m >/dev/null
 rolled_out
-suite helm smoke
+suite helm
 step "removing the Helm install"
 helm --kube-context "kind-$CLUSTER" uninstall ballast -n "$ns" --wait >/dev/null
 
