@@ -47,8 +47,11 @@ describe('failover', () => {
     const killedAt = wallClockMs();
     cluster.speakers.get(owner)!.kill('SIGKILL');
     const m = measureFailover(await probe, killedAt, owner);
-    // The node itself still forwards: no request fails; another node takes over well within a second.
-    expect(m.failed).toBe(0);
+    // The node itself still forwards, so the only requests that may fail are connections open when the
+    // client's neighbour entry moved (the successor resets them); none started after it. Another node
+    // takes over well within a second.
+    expect(m.failedAfterTakeover, m.failures.join('; ')).toBe(0);
+    expect(m.outageMs).toBeLessThan(1_000);
     expect(m.takeoverMs).toBeLessThan(1_000);
     const successor = m.answeredBy.at(-1)!;
     expect(successor).not.toBe(owner);

@@ -7,7 +7,7 @@ const fail = (at: number, ms = 100): ProbeSample => ({ at, r: { ok: false, ms } 
 describe('measureFailover', () => {
   it('measures a link-down failover: failures until the new node answers', () => {
     const samples = [ok(990, 'a'), fail(1000), fail(1010), fail(1300), ok(1310, 'b'), ok(1320, 'b')];
-    expect(measureFailover(samples, 1000, 'a')).toEqual({ takeoverMs: 312, outageMs: 312, failed: 3, answeredBy: ['b'] });
+    expect(measureFailover(samples, 1000, 'a')).toMatchObject({ takeoverMs: 312, outageMs: 312, failed: 3, failedAfterTakeover: 0, answeredBy: ['b'] });
   });
 
   it('shows takeover without outage when the old node still forwards (speaker killed, node alive)', () => {
@@ -20,7 +20,16 @@ describe('measureFailover', () => {
   });
 
   it('counts the tail as outage when nothing answers again', () => {
-    expect(measureFailover([ok(990, 'a'), fail(1000, 500)], 1000, 'a')).toEqual({ takeoverMs: undefined, outageMs: 500, failed: 1, answeredBy: [] });
+    expect(measureFailover([ok(990, 'a'), fail(1000, 500)], 1000, 'a')).toMatchObject({ takeoverMs: undefined, outageMs: 500, failed: 1, failedAfterTakeover: 0, answeredBy: [] });
+  });
+
+  it('tells a connection reset by the move from a failure once the new node answers', () => {
+    const reset = (at: number): ProbeSample => ({ at, r: { ok: false, error: 'read ECONNRESET', ms: 3 } });
+    const samples = [ok(1000, 'a'), reset(1010), ok(1020, 'b'), reset(1030), ok(1040, 'b')];
+    const m = measureFailover(samples, 1005, 'a');
+    expect(m.failed).toBe(2);
+    expect(m.failedAfterTakeover).toBe(1);
+    expect(m.failures).toEqual(['+5 ms for 3 ms: read ECONNRESET', '+25 ms for 3 ms: read ECONNRESET']);
   });
 });
 

@@ -8,12 +8,18 @@
 // - outage: the longest stretch after the event during which no request
 //   succeeded, measured between completions of successful requests, the first
 //   stretch starting at the event. A node that still forwards traffic while its
-//   speaker is gone (SIGKILL of the speaker alone) shows a takeover but no outage.
+//   speaker is gone (SIGKILL of the speaker alone) shows a takeover but no outage;
+// - failed after takeover: requests that failed although they started once the
+//   new node was answering (the start of its first answered request). A TCP
+//   connection open at the moment the client's neighbour entry moves sends its
+//   next segment to the new node, which has no such connection and resets it:
+//   every layer-2 failover (MetalLB's too) breaks the connections in flight at
+//   the move. Nothing that starts after the move may fail.
 
 export interface ProbeSample {
   /** Wall-clock ms when the request started. */
   readonly at: number;
-  readonly r: { readonly ok: boolean; readonly body?: string; readonly ms: number };
+  readonly r: { readonly ok: boolean; readonly body?: string; readonly error?: string; readonly ms: number };
 }
 
 export interface FailoverMeasure {
@@ -21,21 +27,29 @@ export interface FailoverMeasure {
   readonly outageMs: number;
   /** Requests started after the event that failed (timeouts, resets). */
   readonly failed: number;
+  /** Of those, the ones started once the new node answered (see the definitions above). */
+  readonly failedAfterTakeover: number;
+  /** Each failure after the event, for a test's message: start relative to the event, and the error. */
+  readonly failures: readonly string[];
   /** Nodes that answered after the event, in order of first answer. */
   readonly answeredBy: readonly string[];
 }
 
 export function measureFailover(samples: readonly ProbeSample[], eventAt: number, failedNode: string): FailoverMeasure {
-  const done = samples.map((s) => ({ start: s.at, end: s.at + s.r.ms, ok: s.r.ok, node: s.r.body?.trim() })).sort((a, b) => a.end - b.end);
+  const done = samples.map((s) => ({ start: s.at, end: s.at + s.r.ms, ok: s.r.ok, node: s.r.body?.trim(), error: s.r.error })).sort((a, b) => a.end - b.end);
   const successes = done.filter((d) => d.ok && d.end >= eventAt);
   const takeover = successes.find((d) => d.node !== failedNode);
+  const movedAt = Math.min(...successes.filter((d) => d.node !== failedNode).map((d) => d.start));
+  const failures = done.filter((d) => d.start >= eventAt && !d.ok).sort((a, b) => a.start - b.start);
   const outage = Math.max(0, ...outageGaps(samples, eventAt).map(([from, to]) => to - from));
   const answeredBy: string[] = [];
   for (const s of successes) if (s.node !== undefined && !answeredBy.includes(s.node)) answeredBy.push(s.node);
   return {
     takeoverMs: takeover === undefined ? undefined : takeover.end - eventAt,
     outageMs: outage,
-    failed: done.filter((d) => d.start >= eventAt && !d.ok).length,
+    failed: failures.length,
+    failedAfterTakeover: failures.filter((d) => d.start >= movedAt).length,
+    failures: failures.map((d) => `+${Math.round(d.start - eventAt)} ms for ${Math.round(d.end - d.start)} ms: ${d.error ?? 'failed'}`),
     answeredBy,
   };
 }
