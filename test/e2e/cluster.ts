@@ -13,7 +13,7 @@ import type { IPAddressPool, L2Advertisement, ServiceL2Status } from '../../shar
 import type { LabelSelector } from '../../shared/labels/index.ts';
 import { parseIP } from '../../shared/net/index.ts';
 import { rendezvousWinner } from '../../speaker/election/index.ts';
-import { Lan, REPO_ROOT, run, uniqueName, waitFor, type ControlPlaneHandle, type LabNode, type ManagedProcess } from '../lab/index.ts';
+import { Lan, REPO_ROOT, run, startProcess, uniqueName, waitFor, type ControlPlaneHandle, type LabNode, type ManagedProcess } from '../lab/index.ts';
 import { startController } from '../controller/harness.ts';
 import type { ProbeSample } from './probe-analysis.ts';
 import type { WireWatch } from './wire-analysis.ts';
@@ -291,16 +291,25 @@ export class E2ECluster {
   }
 
   /**
-   * Watches the VIPs from the client for durationMs: every intervalMs one ARP
+   * Starts watching the VIPs from the client: every intervalMs one ARP
    * request / NS per VIP, and which MACs answered each round (wire-analysis.ts
-   * turns it into duplicate and gap times). Resolves when the watch ends.
+   * turns it into duplicate and gap times). `stop()` ends it after the round
+   * under way and resolves with what it saw; it ends by itself after maxMs.
    */
-  async watchWire(vips: readonly string[], durationMs: number, intervalMs = 10): Promise<WireWatch> {
+  startWireWatch(vips: readonly string[], maxMs: number, intervalMs = 10): { stop(): Promise<WireWatch> } {
     const { client } = this.lan;
-    const out = await run(['ip', 'netns', 'exec', client.ns, process.execPath, CLIENT_TOOL, 'watch', 'eth0', client.ipv4, client.ipv6, String(intervalMs), String(durationMs), ...vips], {
-      timeoutMs: durationMs + 30_000,
-    });
-    return JSON.parse(out) as WireWatch;
+    const logFile = join(this.lan.dir, `${uniqueName('wire-watch')}.log`);
+    const proc = startProcess('wire-watch', ['ip', 'netns', 'exec', client.ns, process.execPath, CLIENT_TOOL, 'watch', 'eth0', client.ipv4, client.ipv6, String(intervalMs), String(maxMs), ...vips], { logFile });
+    return {
+      stop: async () => {
+        if (proc.running) proc.kill('SIGTERM');
+        const code = await proc.exited;
+        // stderr shares the log: the result is its one JSON line.
+        const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.startsWith('{'));
+        if (code !== 0 || line === undefined) throw new Error(`the wire watch failed (exit ${code}); see ${logFile}`);
+        return JSON.parse(line) as WireWatch;
+      },
+    };
   }
 
   /**

@@ -81,7 +81,6 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
             await sleep(1_000);
             await restart(cluster, owner);
           },
-          healMs: 3_000,
           heal: async () => {
             for (const n of cluster.lan.nodes) await cluster.waitSpeakerReady(n);
           },
@@ -106,7 +105,6 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
             // older than anything its peers heard from it before.
             await restart(cluster, owner, { env });
           },
-          healMs: 3_000,
           heal: async () => {
             writeFileSync(clockFile, '+0\n');
             await restart(cluster, owner);
@@ -167,7 +165,6 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
       plan: async () => {
         const owner = await ownerOf(cluster, vip);
         return {
-          healMs: 10_000,
           inject: async () => {
             await controlPlane.stopApiServer();
             cluster.speakers.get(owner.name)!.kill('SIGKILL');
@@ -186,7 +183,6 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
       name: 'all speakers rolled one by one',
       plan: async () => ({
         faultMs: 0,
-        injectMs: 15_000,
         inject: async () => {
           // As a DaemonSet rolling update does: SIGTERM, the Pod goes, a new one starts and becomes Ready.
           for (const node of cluster.lan.nodes) {
@@ -205,7 +201,6 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
       name: 'the heartbeat key rotated under traffic',
       plan: async () => ({
         faultMs: 0,
-        injectMs: 8_000,
         inject: async () => {
           const access = accessFromHandle(controlPlane.handle());
           try {

@@ -11,7 +11,7 @@
 //       target, collect the answers for <ms>, print one JSON line with the
 //       distinct MACs that answered: how many hosts claim an address.
 //   client-tool.ts watch <interface> <our IPv4> <our IPv6> <interval ms> <duration ms> <VIP>...
-//       every interval, one ARP request / Neighbor Solicitation per VIP; each
+//       for at most <duration ms>, or until SIGTERM: every interval, one ARP request / Neighbor Solicitation per VIP; each
 //       answer counts for the round it arrived in (kernel receive time). Prints
 //       one JSON line: per VIP, run-length encoded rounds of the distinct MACs
 //       that answered ([rounds, "mac,mac"] pairs; "" is a round nobody
@@ -173,7 +173,8 @@ if (command === 'send') {
   const ourV4 = parse(ourV4Text);
   const ourV6 = parse(ourV6Text);
   const intervalMs = Number(intervalText);
-  const rounds = Math.ceil(Number(durationText) / intervalMs);
+  // At most; SIGTERM ends the watch after the round under way (the caller's fault may heal late).
+  let rounds = Math.ceil(Number(durationText) / intervalMs);
   const vips = vipTexts.map(parse);
   const index = new Map(vips.map((ip, i) => [ip.value, i]));
   // seen[vip][round]: the MACs that answered in that round. A round is
@@ -233,6 +234,9 @@ if (command === 'send') {
   );
   let sendFailures = 0;
   const intervalNs = BigInt(Math.round(intervalMs * 1e6));
+  process.on('SIGTERM', () => {
+    rounds = Math.min(rounds, Number((realtimeNs() - startNs) / intervalNs) + 1);
+  });
   const tick = (): void => {
     const now = realtimeNs();
     const round = Number((now - startNs) / intervalNs);
@@ -245,7 +249,7 @@ if (command === 'send') {
         ndp.value.close();
         const encode = (perRound: Set<string>[]): Array<[number, string]> => {
           const runs: Array<[number, string]> = [];
-          perRound.forEach((macs, r) => {
+          perRound.slice(0, rounds).forEach((macs, r) => {
             const key = sentAtNs[r] === undefined ? '?' : [...macs].sort().join(',');
             const last = runs.at(-1);
             if (last && last[1] === key) last[0]++;
