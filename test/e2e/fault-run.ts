@@ -38,6 +38,19 @@ export async function waitSettled(cluster: E2ECluster, vips: readonly string[], 
   }, { timeoutMs, intervalMs: 100 });
 }
 
+/** After settleMs of baseline: inject, hold the fault for faultMs (or as long as inject took), and heal, also when inject failed. */
+async function injectAndHeal(plan: FaultPlan, settleMs: number, faultMs: number): Promise<{ faultAt: number; healedAt: number }> {
+  await sleep(settleMs + 200);
+  const faultAt = Date.now();
+  try {
+    await plan.inject();
+    await sleep(Math.max(0, faultAt + faultMs - Date.now()));
+  } finally {
+    await plan.heal?.();
+  }
+  return { faultAt, healedAt: Date.now() };
+}
+
 /** The longest a fault may be watched (inject, fault, heal and after): within the suite's 120 s per test. */
 const MAX_WATCH_MS = 100_000;
 
@@ -48,22 +61,10 @@ export async function runFault(cluster: E2ECluster, vips: readonly string[], pla
   // The watch lasts until afterMs past the heal, however long inject and heal took (a roll of every
   // speaker, a flood process ending on a loaded machine): a fixed length could end it mid-fault.
   const watching = cluster.startWireWatch(vips, MAX_WATCH_MS);
-  let faultAt = 0;
-  let healedAt = 0;
-  try {
-    try {
-      await sleep(settleMs + 200);
-      faultAt = Date.now();
-      await plan.inject();
-      await sleep(Math.max(0, faultAt + faultMs - Date.now()));
-    } finally {
-      await plan.heal?.();
-      healedAt = Date.now();
-    }
-  } catch (e) {
+  const { faultAt, healedAt } = await injectAndHeal(plan, settleMs, faultMs).catch(async (e: unknown) => {
     await watching.stop().catch(() => undefined);
     throw e;
-  }
+  });
   await sleep(afterMs);
   const watch = await watching.stop();
   const span = worstOf(watch, { fromMs: faultAt });

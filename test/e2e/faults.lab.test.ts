@@ -47,7 +47,7 @@ describe('faults, as a client on the LAN sees them', () => {
   // The names are fixed here so that vitest lists them before the cluster exists. Each with its gap bound:
   // 1 s for a single fault. A speaker restarted mid-takeover is two of three speakers down at once: the
   // survivor has no majority, so the dead owner's VIPs stay dark until the restarted speaker is heard,
-  // which is its start time (0.7–0.9 s in the lab under load, docs/ARCHITECTURE.md). Its bound is 2 s:
+  // which is its start time (0.7–1.0 s in the lab under load, docs/ARCHITECTURE.md). Its bound is 2 s:
   // a double failure's figure, documented, not the single-fault promise.
   const faults: Array<[name: string, gapLimitMs: number]> = [
     ['all node-to-node traffic dropped except ARP/NDP', 1_000],

@@ -38,8 +38,9 @@ export interface FailoverMeasure {
 export function measureFailover(samples: readonly ProbeSample[], eventAt: number, failedNode: string): FailoverMeasure {
   const done = samples.map((s) => ({ start: s.at, end: s.at + s.r.ms, ok: s.r.ok, node: s.r.body?.trim(), error: s.r.error })).sort((a, b) => a.end - b.end);
   const successes = done.filter((d) => d.ok && d.end >= eventAt);
-  const takeover = successes.find((d) => d.node !== failedNode);
-  const movedAt = Math.min(...successes.filter((d) => d.node !== failedNode).map((d) => d.start));
+  const bySuccessor = successes.filter((d) => d.node !== failedNode);
+  const takeover = bySuccessor[0];
+  const movedAt = Math.min(...bySuccessor.map((d) => d.start));
   const failures = done.filter((d) => d.start >= eventAt && !d.ok).sort((a, b) => a.start - b.start);
   const outage = Math.max(0, ...outageGaps(samples, eventAt).map(([from, to]) => to - from));
   const answeredBy: string[] = [];

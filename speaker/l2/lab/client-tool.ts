@@ -11,8 +11,9 @@
 //       target, collect the answers for <ms>, print one JSON line with the
 //       distinct MACs that answered: how many hosts claim an address.
 //   client-tool.ts watch <interface> <our IPv4> <our IPv6> <interval ms> <duration ms> <VIP>...
-//       for at most <duration ms>, or until SIGTERM: every interval, one ARP request / Neighbor Solicitation per VIP; each
-//       answer counts for the round it arrived in (kernel receive time). Prints
+//       for at most <duration ms>, or until SIGTERM: every interval, one ARP
+//       request / Neighbor Solicitation per VIP; each answer counts for the
+//       round it arrived in (kernel receive time). Prints
 //       one JSON line: per VIP, run-length encoded rounds of the distinct MACs
 //       that answered ([rounds, "mac,mac"] pairs; "" is a round nobody
 //       answered, "?" one whose requests never left because this tool was
@@ -181,8 +182,8 @@ if (command === 'send') {
   // judged by the kernel's receive timestamps against the times its requests
   // left, so this tool's own event-loop delays do not move answers between
   // rounds; a round whose requests never left (the tool was starved) is
-  // unknown, not a gap.
-  const seen = vips.map(() => Array.from({ length: rounds }, () => new Set<string>()));
+  // unknown, not a gap. Filled as answers come: `rounds` is only an upper bound.
+  const seen = vips.map((): Array<Set<string> | undefined> => []);
   const sentAtNs: bigint[] = [];
   const realtimeNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
   const startNs = realtimeNs();
@@ -196,7 +197,7 @@ if (command === 'send') {
   const record = (ip: bigint, mac: MacAddress, atNs: bigint | undefined): void => {
     const i = index.get(ip);
     const round = roundOf(atNs ?? realtimeNs());
-    if (i !== undefined && round >= 0 && round < rounds) seen[i]![round]!.add(formatMac(mac));
+    if (i !== undefined && round >= 0 && round < rounds) (seen[i]![round] ??= new Set()).add(formatMac(mac));
   };
   let arpMac: MacAddress = new Uint8Array(6);
   const arp = openPacketSocket({
@@ -247,14 +248,14 @@ if (command === 'send') {
         ndp.value.drain();
         arp.value.close();
         ndp.value.close();
-        const encode = (perRound: Set<string>[]): Array<[number, string]> => {
+        const encode = (perRound: ReadonlyArray<Set<string> | undefined>): Array<[number, string]> => {
           const runs: Array<[number, string]> = [];
-          perRound.slice(0, rounds).forEach((macs, r) => {
-            const key = sentAtNs[r] === undefined ? '?' : [...macs].sort().join(',');
+          for (let r = 0; r < rounds; r++) {
+            const key = sentAtNs[r] === undefined ? '?' : [...(perRound[r] ?? [])].sort().join(',');
             const last = runs.at(-1);
             if (last && last[1] === key) last[0]++;
             else runs.push([1, key]);
-          });
+          }
           return runs;
         };
         const out = { intervalMs, rounds, startedAt, sendFailures, vips: Object.fromEntries(vips.map((vip, i) => [vip.text, encode(seen[i]!)])) };
