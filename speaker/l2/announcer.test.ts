@@ -98,8 +98,10 @@ const descriptor = (name: string, index: number, broadcast = true): InterfaceDes
   kind: null,
 });
 
-function setup() {
+function setup(opts: { onFenceDue?: (announcer: L2Announcer, now: number) => void } = {}) {
   const clock = new FakeClock();
+  let self: L2Announcer | undefined;
+  const judged: number[] = [];
   const sockets: FakeSocket[] = [];
   const counts: string[] = [];
   const events: unknown[] = [];
@@ -109,6 +111,10 @@ function setup() {
     peerOfMac: (mac) => (mac === '02:00:00:00:00:99' ? 'node-b' : undefined),
     timers: clock,
     onEvent: (e) => events.push(e),
+    onFenceDue: () => {
+      judged.push(clock.now);
+      opts.onFenceDue?.(self!, clock.now);
+    },
     counters: {
       requestReceived: (p, ip, i) => counts.push(`request ${p} ${ip} ${i}`),
       replySent: (p, ip, i) => counts.push(`reply ${p} ${ip} ${i}`),
@@ -124,9 +130,10 @@ function setup() {
       return ok(socket);
     },
   });
+  self = announcer;
   const live = (name: string, etherType: number) =>
     sockets.find((s) => !s.closed && s.interfaceName === name && s.options.etherType === etherType)!;
-  return { clock, sockets, counts, events, announcer, arp: (name: string) => live(name, 0x0806), ndp: (name: string) => live(name, 0x86dd) };
+  return { clock, sockets, counts, events, announcer, judged, arp: (name: string) => live(name, 0x0806), ndp: (name: string) => live(name, 0x86dd) };
 }
 
 const table = (entries: [string, 'all' | string[]][], mode: 'agreed' | 'probe-first' = 'agreed'): ClaimTable =>
@@ -206,6 +213,83 @@ describe('L2Announcer', () => {
     expect(arpSent(t.arp('eth0'), 'announce')).toBe(2);
     t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
     expect(t.counts.filter((c) => c === 'reply arp 203.0.113.10 eth0')).toHaveLength(1);
+  });
+
+  describe('a verdict that ran out (a frozen process wakes to requests queued in its sockets, before its timers run)', () => {
+    const replies = (t: ReturnType<typeof setup>) => t.counts.filter((c) => c === 'reply arp 203.0.113.10 eth0').length;
+    const agreed = (t: ReturnType<typeof setup>, validUntil: number) => {
+      t.announcer.setInterfaces([descriptor('eth0', 1)]);
+      t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+      t.announcer.setFenced(false, validUntil);
+    };
+
+    it('answers while the verdict holds, without asking again', () => {
+      const t = setup();
+      agreed(t, 1_000);
+      t.clock.now = 999;
+      t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+      expect(replies(t)).toBe(1);
+      expect(t.judged).toEqual([]);
+    });
+
+    it('past it, asks for a new verdict before answering, and does not answer when it says fenced', () => {
+      const t = setup({ onFenceDue: (a) => a.setFenced(true) });
+      agreed(t, 1_000);
+      // No timer runs: the clock jumps as it does for a process thawed after 2 s.
+      t.clock.now = 3_000;
+      t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+      expect(t.judged).toEqual([3_000]);
+      expect(replies(t)).toBe(0);
+      expect(t.announcer.fenced).toBe(true);
+    });
+
+    it('answers when the new verdict renews it', () => {
+      const t = setup({ onFenceDue: (a, now) => a.setFenced(false, now + 300) });
+      agreed(t, 1_000);
+      t.clock.now = 3_000;
+      t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+      t.clock.now = 3_200;
+      t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+      expect(t.judged).toEqual([3_000]);
+      expect(replies(t)).toBe(2);
+      expect(t.announcer.fenced).toBe(false);
+    });
+
+    it('fences itself when no verdict comes', () => {
+      const t = setup();
+      agreed(t, 1_000);
+      t.clock.now = 1_000;
+      t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+      expect(replies(t)).toBe(0);
+      expect(t.announcer.fenced).toBe(true);
+      // A later verdict lifts it (and announces again, as any unfencing does).
+      t.announcer.setFenced(false, 5_000);
+      t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+      expect(replies(t)).toBe(1);
+    });
+
+    it('sends no announcement that fell due after it ran out', () => {
+      const t = setup({ onFenceDue: (a) => a.setFenced(true) });
+      agreed(t, 1_000);
+      const at0 = arpSent(t.arp('eth0'), 'announce');
+      // The 250 ms copy goes; the 1100 ms one fell due after the verdict ran out.
+      t.clock.advance(300);
+      const at300 = arpSent(t.arp('eth0'), 'announce');
+      t.clock.advance(5_000);
+      expect(at300).toBeGreaterThan(at0);
+      expect(arpSent(t.arp('eth0'), 'announce')).toBe(at300);
+      expect(t.judged).toEqual([1_100]);
+    });
+
+    it('leaves probe-first IPs alone (the fence is for agreed ones)', () => {
+      const t = setup();
+      t.announcer.setInterfaces([descriptor('eth0', 1)]);
+      t.announcer.setOwnership(table([['203.0.113.10', 'all']], 'probe-first'));
+      t.announcer.setFenced(false, 100);
+      t.clock.advance(2_000);
+      t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+      expect(replies(t)).toBe(1);
+    });
   });
 
   it('answers a probe-first IP only after its probes went unanswered', () => {

@@ -43,6 +43,12 @@ export interface L2AnnouncerOptions {
   readonly random?: () => number;
   readonly timers?: Timers;
   readonly openSocket?: (options: PacketSocketOptions) => ReturnType<typeof openPacketSocket>;
+  /**
+   * The fence's verdict ran out (see setFenced) and something is about to be
+   * answered or announced: judge it again now, by calling setFenced. If it is
+   * not renewed, the announcer fences itself until it is.
+   */
+  readonly onFenceDue?: () => void;
 }
 
 interface Link {
@@ -73,6 +79,7 @@ export class L2Announcer {
   readonly #now: () => number;
   readonly #timers: Timers;
   readonly #openSocket: NonNullable<L2AnnouncerOptions['openSocket']>;
+  readonly #onFenceDue: () => void;
   readonly #claims: Claims;
   readonly #links = new Map<string, Link>();
   readonly #announcements = new Map<string, Announcement>();
@@ -83,6 +90,11 @@ export class L2Announcer {
   #held: OwnershipTable = new Map();
   #parsed = new Map<string, IPAddress>();
   #fenced = false;
+  /** Until when (this.#now()) the unfenced verdict holds without being judged again. */
+  #fenceUntil = Infinity;
+  #judgingFence = false;
+  /** setFenced calls so far: whether onFenceDue gave a verdict. */
+  #verdicts = 0;
   #claimTimer: unknown;
   #closed = false;
 
@@ -94,6 +106,7 @@ export class L2Announcer {
     this.#now = options.now ?? (() => performance.now());
     this.#timers = options.timers ?? nodeTimers;
     this.#openSocket = options.openSocket ?? openPacketSocket;
+    this.#onFenceDue = options.onFenceDue ?? (() => {});
     this.#claims = new Claims(options.claimPolicy ?? DEFAULT_CLAIM_POLICY, options.random ?? Math.random);
   }
 
@@ -111,6 +124,7 @@ export class L2Announcer {
    */
   setInterfaces(interfaces: readonly InterfaceDescriptor[]): { interfaceName: string; protocol: L2Protocol; error: SocketError }[] {
     if (this.#closed) return [];
+    this.#checkFence();
     const failures: { interfaceName: string; protocol: L2Protocol; error: SocketError }[] = [];
     const wanted = new Map(interfaces.map((i) => [i.name, i]));
     for (const [name, link] of this.#links) {
@@ -147,6 +161,7 @@ export class L2Announcer {
    */
   setOwnership(table: ClaimTable): void {
     if (this.#closed) return;
+    this.#checkFence();
     this.#parsed = new Map([...table.keys()].map((text) => [text, this.#parse(text)]));
     this.#run(this.#claims.setTable(table, this.#now()));
     this.#refresh();
@@ -156,9 +171,19 @@ export class L2Announcer {
    * Fenced: this node lacks the support of a majority, so peers may take its
    * agreed IPs over; it stops answering and announcing them until the fence
    * lifts (then announces them again). Probe-first IPs are not affected.
+   *
+   * Not fenced holds only until `validUntil`: the support it rests on lapses
+   * with time, and the timer that would judge it again can run late. A
+   * process frozen (docker pause, a stalled VM) wakes with requests queued in
+   * its sockets, and their callbacks may run before any timer. So every
+   * answer and announcement first checks the clock, and past validUntil asks
+   * for a new verdict (onFenceDue) before it sends anything.
    */
-  setFenced(fenced: boolean): void {
-    if (this.#closed || fenced === this.#fenced) return;
+  setFenced(fenced: boolean, validUntil = Infinity): void {
+    if (this.#closed) return;
+    this.#verdicts++;
+    this.#fenceUntil = fenced ? Infinity : validUntil;
+    if (fenced === this.#fenced) return;
     this.#fenced = fenced;
     this.#refresh();
   }
@@ -195,6 +220,7 @@ export class L2Announcer {
   }
 
   #onFrame(link: Link, protocol: L2Protocol, frame: Uint8Array, packetType: number): void {
+    this.#checkFence();
     const socket = protocol === 'arp' ? link.arp : link.ndp;
     if (socket === null) return;
     const identity = { name: link.name, mac: socket.mac };
@@ -263,6 +289,7 @@ export class L2Announcer {
     if (next === undefined || this.#closed) return;
     this.#claimTimer = this.#timers.set(() => {
       this.#claimTimer = undefined;
+      this.#checkFence();
       this.#run(this.#claims.tick(this.#now()));
       this.#refresh();
     }, Math.max(0, next - this.#now()));
@@ -294,6 +321,20 @@ export class L2Announcer {
     this.#answering = answering;
     this.#held = held;
     this.#syncMulticast();
+  }
+
+  /** Before anything is answered or announced: a verdict past its validity is judged again, or fences. */
+  #checkFence(): void {
+    if (this.#fenced || this.#judgingFence || this.#now() < this.#fenceUntil) return;
+    const before = this.#verdicts;
+    this.#judgingFence = true;
+    try {
+      this.#onFenceDue();
+    } finally {
+      this.#judgingFence = false;
+    }
+    // No new verdict: fenced until one comes.
+    if (this.#verdicts === before && !this.#fenced) this.setFenced(true);
   }
 
   #onSocketError(link: Link, protocol: L2Protocol, error: SocketError): void {
@@ -357,6 +398,8 @@ export class L2Announcer {
       return;
     }
     announcement.timer = this.#timers.set(() => {
+      // First: a fence that ran out stops this announcement (#refresh drops it).
+      this.#checkFence();
       if (this.#announcements.get(announcement.ip.text) !== announcement) return;
       const now = this.#now();
       this.#announce(announcement);

@@ -150,6 +150,16 @@ class WireWorker {
       },
       onEvent: (event) => this.#post({ type: 'l2-event', event }),
       peerOfMac: (mac) => this.#macs.get(mac),
+      // The fence's validity is on this clock.
+      now: monotonicMs,
+      // Past the verdict's validity (a late timer, a process that was frozen): beats that did arrive
+      // count first, then the main thread's watchdog and the fence are judged at this instant.
+      onFenceDue: () => {
+        this.#drainAll();
+        const now = monotonicMs();
+        this.#watchMainThread(now);
+        this.#evaluateFence(now);
+      },
     });
   }
 
@@ -358,9 +368,13 @@ class WireWorker {
     if (!lease) for (const name of supporters) if ((this.#membership.peer(name)?.leaseUntil ?? -Infinity) > now) lease = true;
     const ok = vouched >= rule.majority || (rule.tieAt !== null && vouched === rule.tieAt && lease);
     const fenced = !ok || this.#membership.listening(now);
+    // The verdict stands until anything it rests on can change without a beat: a peer's support or
+    // hearing lapsing, a Lease running out (ours, or a supporter's, which nextDeadline covers).
+    let validUntil = this.#membership.nextDeadline(now) ?? Infinity;
+    if (rule.leaseUntil !== null && rule.leaseUntil > now) validUntil = Math.min(validUntil, rule.leaseUntil);
+    this.#announcer.setFenced(fenced, validUntil);
     if (fenced === this.#fenced) return;
     this.#fenced = fenced;
-    this.#announcer.setFenced(fenced);
     this.#post({ type: 'fence', fenced, vouched });
   }
 

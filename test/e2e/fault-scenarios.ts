@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEARTBEAT_SECRET } from '../../shared/api/index.ts';
 import { rotateHeartbeatKey } from '../../cli/rotate/index.ts';
-import { accessFromHandle, LanFaults, REPO_ROOT, sleep, startProcess, waitFor, type ControlPlane, type LabNode, type ManagedProcess } from '../lab/index.ts';
+import { accessFromHandle, freezeProcess, LanFaults, REPO_ROOT, sleep, startProcess, waitFor, type ControlPlane, type FrozenProcess, type LabNode, type ManagedProcess } from '../lab/index.ts';
 import type { E2ECluster } from './cluster.ts';
 import type { FaultPlan } from './fault-run.ts';
 
@@ -85,6 +85,63 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
             for (const n of cluster.lan.nodes) await cluster.waitSpeakerReady(n);
           },
         };
+      },
+    },
+    {
+      // The whole speaker stops as under docker pause (the cgroup freezer) for 3 s, past the main thread's
+      // stall limit: peers take its IPs over, and when it thaws, the ARP requests and NS queued in its
+      // sockets meanwhile must not be answered (nor announcements sent) on what it knew before.
+      name: 'the announcing speaker frozen 3 s (cgroup freezer, as docker pause)',
+      plan: async () => {
+        const owner = await ownerOf(cluster, vip);
+        const speaker = cluster.speakers.get(owner.name)!;
+        let frozen: FrozenProcess | undefined;
+        return {
+          faultMs: 3_000,
+          inject: async () => {
+            frozen = await freezeProcess(speaker.pid, owner.name);
+          },
+          heal: async () => frozen?.thaw(),
+        };
+      },
+    },
+    {
+      // Frozen briefly (within the stall limit: only the fence's validity stands between a thawed speaker
+      // and a stale answer), again and again, on a busy machine: a speaker frozen while it runs (not
+      // while it waits in epoll_wait) wakes to its sockets' callbacks before its timers. In 20 such
+      // freezes, before the answer path checked the fence's validity, 2 stale answers were seen.
+      name: 'the announcing speaker frozen 10 times under CPU load',
+      plan: async () => {
+        const hogs: ManagedProcess[] = [];
+        return {
+          faultMs: 0,
+          inject: async () => {
+            for (let i = 0; i < 3; i++) hogs.push(startProcess(`cpu-hog-${i}`, [process.execPath, '-e', 'for(;;){}'], { logFile: join(cluster.lan.dir, `cpu-hog-${i}.log`) }));
+            for (let i = 0; i < 10; i++) {
+              const owner = await ownerOf(cluster, vip);
+              const frozen = await freezeProcess(cluster.speakers.get(owner.name)!.pid, owner.name);
+              try {
+                await waitFor('another node to answer', async () => ((m) => m.length === 1 && m[0] !== owner.mac)(await cluster.whoHas(vip, 100)), { timeoutMs: 5_000, intervalMs: 20 });
+                await sleep(200);
+              } finally {
+                await frozen.thaw();
+              }
+              await waitFor(`${owner.name} to answer again`, async () => ((m) => m.length === 1 && m[0] === owner.mac)(await cluster.whoHas(vip, 100)), { timeoutMs: 10_000, intervalMs: 50 });
+            }
+          },
+          heal: async () => {
+            await Promise.all(hogs.map((h) => h.stop(1_000)));
+          },
+        };
+      },
+    },
+    {
+      // SIGSTOP wakes a process differently (freezer.ts): its event loop runs due timers before it polls.
+      name: 'the announcing speaker stopped 1 s (SIGSTOP)',
+      plan: async () => {
+        const owner = await ownerOf(cluster, vip);
+        const speaker = cluster.speakers.get(owner.name)!;
+        return { faultMs: 1_000, inject: async () => speaker.kill('SIGSTOP'), heal: async () => speaker.kill('SIGCONT') };
       },
     },
     {

@@ -203,10 +203,12 @@ describe('node failures', () => {
       result = await probe.stop();
       await mend(owner);
     }
+    const mendedAt = wallClockMs();
     const claims = k.watchClaims(v4);
     await k.waitNodeReady(owner);
     expect(await k.settledOwner(v4, (n) => n === owner, 60_000)).toBe(owner);
     const claimed = await claims.stop();
+    if (claimed.most > 1) console.log(`two answers after ${owner} came back (mended at ${new Date(mendedAt).toISOString()}); the speakers' logs:\n${await k.speakerLogsSince(at)}`);
     expect(claimed.most, `two nodes answered after ${owner} came back: ${claimed.several.join('; ')}`).toBeLessThanOrEqual(1);
     const m = measure(result, at);
     return { takeoverMs, gapMs: m.beyondStallsMs, rawGapMs: m.outageMs };

@@ -279,6 +279,21 @@ export class KindCluster {
     await run(['docker', 'unpause', node]);
   }
 
+  /**
+   * What the speakers logged since `sinceMs` (wall clock), node by node: for a
+   * failure message, so a failed run says what each speaker decided and when.
+   */
+  async speakerLogsSince(sinceMs: number, nodes: readonly string[] = this.nodes.map((n) => n.name)): Promise<string> {
+    const since = new Date(sinceMs - 1_000).toISOString();
+    const parts = await Promise.all(nodes.map(async (node) => {
+      const pod = await this.speakerPodOn(node).catch(() => undefined);
+      if (pod === undefined) return `--- ${node}: no speaker Pod`;
+      const out = await this.kubectl(['-n', INSTALL_NS, 'logs', pod.metadata!.name!, `--since-time=${since}`]).catch((e: unknown) => `(kubectl logs failed: ${(e as Error).message})`);
+      return `--- ${node} (${pod.metadata!.name})\n${out.trim()}`;
+    }));
+    return parts.join('\n');
+  }
+
   /** The speaker's resident memory on a node, from its own /metrics (hostNetwork :7473). */
   async speakerRssBytes(node: string): Promise<number> {
     const res = await httpGet(`http://${this.node(node).ipv4}:7473/metrics`, 2_000);

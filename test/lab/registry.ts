@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runQuiet } from './exec.ts';
+import { sweepFrozenGroups } from './freezer.ts';
 
 export const NETNS_PREFIX = 'blab-';
 const REGISTRY_DIR = process.env.BALLAST_LAB_REGISTRY ?? '/run/ballast-lab';
@@ -83,7 +84,7 @@ export class LabRegistry {
 
 /** Removes everything left behind by labs whose owner died, and lab namespaces nobody claims. */
 export async function sweepStaleLabs(): Promise<string[]> {
-  const swept: string[] = [];
+  const swept: string[] = sweepFrozenGroups();
   const claimed = new Set<string>();
   if (existsSync(REGISTRY_DIR)) {
     for (const name of readdirSync(REGISTRY_DIR)) {
