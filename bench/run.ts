@@ -64,7 +64,7 @@ const BENCHES: Bench[] = [
     name: 'faults',
     title: 'Speaker faults, as a client sees them',
     about:
-      'test/e2e/fault-scenarios.ts on a private control plane, three real speakers and 8 VIPs (6 IPv4, 2 IPv6); the client sends one ARP request / NS per VIP every 10 ms (client-tool.ts watch, kernel receive timestamps) and records which MACs answered each round. Duplicate answers: total time two or more MACs answered, from the fault to 4 s after it healed; longest gap: the longest time nobody answered. Invariant (test/e2e/faults.lab.test.ts): ≤ 1 000 ms each, except a gap of ≤ 2 000 ms for a speaker restarted mid-takeover (two of three speakers down at once: the gap lasts until the restarted one is heard). Then two bounds the protocol documents: a two-node cluster losing a speaker, and two of three speakers down at once.',
+      'test/e2e/fault-scenarios.ts on a private control plane, three real speakers and 8 VIPs (6 IPv4, 2 IPv6); the client sends one ARP request / NS per VIP every 10 ms (client-tool.ts watch, kernel receive timestamps) and records which MACs answered each round. Duplicate answers: total time two or more MACs answered, from the fault to 4 s after it healed; longest gap: the longest time nobody answered. Invariant (test/e2e/faults.lab.test.ts): ≤ 1 000 ms each, except a gap of ≤ 2 000 ms for a speaker restarted mid-takeover (two of three speakers down at once: the gap lasts until the restarted one is heard), and no duplicate answer at all for a frozen speaker (its peers keep a majority). Then two bounds the protocol documents: a two-node cluster losing a speaker, and two of three speakers down at once.',
     module: './faults.ts',
     run: 'runFaultBench',
     root: true,
@@ -141,11 +141,16 @@ ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${git(['rev-
 Node.js ${process.version}, ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at the start. The machine is shared: compare numbers within one run, not across runs.
 `;
 const out = join(REPO_ROOT, 'docs', 'benchmarks.md');
-// Sections not run this time are kept from the previous file.
+// Sections not run this time are kept from the previous file, marked once with the run they came
+// from (the header names only this one).
 const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+const earlier = /on\n(\d{4}-\d\d-\d\d \d\d:\d\d) UTC, commit (\w+)/.exec(previous);
 const keep = BENCHES.filter((b) => !chosen.includes(b)).flatMap((b) => {
   const m = new RegExp(`## ${b.title}\\n[\\s\\S]*?(?=\\n## |$)`).exec(previous);
-  return m ? [`${m[0].trimEnd()}\n\n_(from an earlier run)_\n`] : [];
+  if (!m) return [];
+  const body = m[0].trimEnd();
+  if (/\n_\(from an earlier run[^\n]*\)_$/.test(body)) return [`${body}\n`];
+  return [`${body}\n\n_(from an earlier run${earlier ? `: ${earlier[1]} UTC, commit ${earlier[2]}` : ''})_\n`];
 });
 writeFileSync(out, `${header}\n${[...sections, ...keep].join('\n')}`);
 console.error(`bench: wrote ${out}`);

@@ -136,7 +136,7 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
       },
     },
     {
-      // SIGSTOP wakes a process differently (freezer.ts): its event loop runs due timers before it polls.
+      // The same stop by a signal (kill -STOP, a debugger attaching), which wakes a thread in epoll_wait with EINTR.
       name: 'the announcing speaker stopped 1 s (SIGSTOP)',
       plan: async () => {
         const owner = await ownerOf(cluster, vip);
