@@ -196,6 +196,8 @@ class WireWorker {
         this.#targets = message.targets.map((t) => ({ name: t.name, addresses: t.addresses.flatMap((a) => { const ip = parseIP(a); return ip.ok ? [ip.value] : []; }) }));
         return;
       case 'ownership': {
+        // Queued before a freeze, this may come from a main thread that has been silent past the limit: mute first.
+        this.#watchMainThread(monotonicMs());
         if (message.epoch !== this.#epoch || this.#muted) return;
         const changedView = message.view.length !== this.#view.size || message.view.some((n) => !this.#view.has(n));
         this.#view = new Set(message.view);
@@ -203,8 +205,9 @@ class WireWorker {
         const changedState = message.mode !== this.#mode;
         this.#mode = message.mode;
         this.#awaitingAcksSince = message.awaitingAcksSince;
-        this.#announcer.setOwnership(fromEntries(message.entries));
+        // The verdict under the new rule first: the new table's takeover announcements go out on it.
         this.#evaluateFence(monotonicMs());
+        this.#announcer.setOwnership(fromEntries(message.entries));
         // Peers agree with the view our ownership is elected over: tell them at once.
         if ((changedView || changedState) && !this.#leaving) this.#beat();
         return;

@@ -60,15 +60,21 @@ export async function freezeProcess(pid: number, label: string): Promise<FrozenP
   // Named after this process: sweepFrozenGroups thaws what a run that died left frozen.
   const dir = join(h.root, `${PREFIX}${process.pid}-${label}-${randomBytes(3).toString('hex')}`);
   mkdirSync(dir);
-  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
-  writeFileSync(join(dir, h.file), h.frozen);
-  await waitFor(`pid ${pid} frozen`, () => h.isFrozen(dir), { timeoutMs: 5_000, intervalMs: 5 });
+  try {
+    writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+    writeFileSync(join(dir, h.file), h.frozen);
+    await waitFor(`pid ${pid} frozen`, () => h.isFrozen(dir), { timeoutMs: 5_000, intervalMs: 5 });
+  } catch (e) {
+    // Never leave a process half-frozen behind a failed freeze.
+    release(h, dir, home);
+    throw e;
+  }
   let thawed = false;
   return {
     thaw: async () => {
       if (thawed) return;
-      thawed = true;
       release(h, dir, home);
+      thawed = true;
     },
   };
 }
@@ -76,7 +82,14 @@ export async function freezeProcess(pid: number, label: string): Promise<FrozenP
 /** Thaws a group, moves whatever is in it to `home`, and removes it. */
 function release(h: Hierarchy, dir: string, home: string): void {
   writeFileSync(join(dir, h.file), h.thawed);
-  for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) writeFileSync(join(home, 'cgroup.procs'), pid);
+  for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+    try {
+      writeFileSync(join(home, 'cgroup.procs'), pid);
+    } catch (e) {
+      // Exited meanwhile: nothing to move.
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
   rmdirSync(dir);
 }
 
