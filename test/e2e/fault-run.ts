@@ -21,6 +21,10 @@ export interface FaultPlan {
 export interface FaultFigures {
   /** Worst VIP: total time with two or more MACs answering, from the fault's start to the end of the watch. */
   readonly duplicateMs: number;
+  /** Worst VIP: the part of duplicateMs that is not a hand-over between two owners (wire-analysis.ts). */
+  readonly strayDuplicateMs: number;
+  /** Every VIP's runs of duplicate rounds, with what was answered before and after (ms from the fault). */
+  readonly duplicateRuns: readonly string[];
   /** Worst VIP: longest time nobody answered in that span. */
   readonly longestGapMs: number;
   /** VIPs answered by several MACs, or unanswered for more than 200 ms, in the last second of the watch, or not by exactly one MAC at its end (a hand-back in that second is fine; a round unanswered now and then is scheduling noise). */
@@ -74,10 +78,12 @@ export async function runFault(cluster: E2ECluster, vips: readonly string[], pla
     const last = figures(watch, vip, { fromMs: endMs - 1_000 });
     return last.finally.length !== 1 || last.duplicateMs > 0 || last.longestGapMs > 200;
   });
-  return { duplicateMs: span.duplicateMs, longestGapMs: span.longestGapMs, unsettled, watch, faultAt, healedAt };
+  const duplicateRuns = Object.entries(span.byVip).flatMap(([vip, f]) => f.duplicateRuns.map((r) => `${vip} ${r}`));
+  return { duplicateMs: span.duplicateMs, strayDuplicateMs: span.strayDuplicateMs, duplicateRuns, longestGapMs: span.longestGapMs, unsettled, watch, faultAt, healedAt };
 }
 
 /** One line for a log or a table: the worst VIP's figures. */
 export function describeFault(name: string, f: FaultFigures): string {
-  return `${name}: duplicates ${f.duplicateMs} ms, longest gap ${f.longestGapMs} ms${f.unsettled.length ? `, unsettled ${f.unsettled.join(' ')}` : ''}`;
+  const runs = f.duplicateRuns.length ? ` (stray ${f.strayDuplicateMs} ms; ${f.duplicateRuns.join('; ')})` : '';
+  return `${name}: duplicates ${f.duplicateMs} ms${runs}, longest gap ${f.longestGapMs} ms${f.unsettled.length ? `, unsettled ${f.unsettled.join(' ')}` : ''}`;
 }

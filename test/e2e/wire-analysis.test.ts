@@ -48,6 +48,24 @@ describe('wire analysis', () => {
     expect(figures({ ...watch, vips: { v: [[2, A], [5, '?'], [2, A]] } }, 'v').longestGapMs).toBe(0);
   });
 
+  it('tells a hand-over (X alone, X and Y, Y alone) from a node answering in the middle of another one\'s ownership', () => {
+    const C = '02:ba:57:00:00:03';
+    const w: WireWatch = { ...watch, vips: {
+      handOver: [[3, A], [1, `${A},${B}`], [1, ''], [3, B]],
+      stray: [[3, B], [2, `${A},${B}`], [3, B]],
+      third: [[3, A], [1, `${A},${C}`], [3, B]],
+      atStart: [[1, `${A},${B}`], [3, B]],
+      long: [[3, A], [3, `${A},${B}`], [3, B]],
+    } };
+    expect(figures(w, 'handOver')).toMatchObject({ duplicateMs: 10, strayDuplicateMs: 0, duplicateRuns: [`30 ms: ${A} → ${A}+${B} ×1 → ${B} (hand-over)`] });
+    expect(figures(w, 'stray')).toMatchObject({ duplicateMs: 20, strayDuplicateMs: 20 });
+    expect(figures(w, 'third').strayDuplicateMs).toBe(10);
+    expect(figures(w, 'atStart').strayDuplicateMs).toBe(10);
+    // Three rounds is more than an answer in flight.
+    expect(figures(w, 'long').strayDuplicateMs).toBe(30);
+    expect(worstOf(w).strayDuplicateMs).toBe(30);
+  });
+
   it('refuses a VIP it did not watch', () => {
     expect(() => figures(watch, '203.0.113.99')).toThrow(/did not cover/);
   });

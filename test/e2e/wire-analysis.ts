@@ -19,6 +19,18 @@ export interface WireWatch {
 export interface VipFigures {
   /** Total time two or more MACs answered. */
   readonly duplicateMs: number;
+  /**
+   * The part of duplicateMs that is not a hand-over. At most two rounds with
+   * two MACs between two different single owners (X alone, then X and Y,
+   * then Y alone) are the old owner's last answers arriving in the round of
+   * the new owner's first: the hand-over is acknowledged, so X stopped
+   * before Y started, but a round is 10 ms. Any other round with two MACs
+   * (one popping up in another's ownership, or a longer overlap) is a node
+   * answering when it should not.
+   */
+  readonly strayDuplicateMs: number;
+  /** Each run of duplicate rounds, for a failure message: ms from the window's start, MACs before, during, after. */
+  readonly duplicateRuns: readonly string[];
   /** Longest stretch in which nobody answered. */
   readonly longestGapMs: number;
   /** Total time nobody answered. */
@@ -68,8 +80,11 @@ export function figures(watch: WireWatch, vip: string, window: { fromMs?: number
   }
   if (runHasEmpty) longest = Math.max(longest, run);
   const last = [...rounds].reverse().find((r) => r !== null) ?? [];
+  const { stray, runs } = duplicateRunsOf(rounds, watch.intervalMs);
   return {
     duplicateMs: duplicate * watch.intervalMs,
+    strayDuplicateMs: stray * watch.intervalMs,
+    duplicateRuns: runs,
     longestGapMs: longest * watch.intervalMs,
     gapMs: gap * watch.intervalMs,
     owners,
@@ -77,16 +92,53 @@ export function figures(watch: WireWatch, vip: string, window: { fromMs?: number
   };
 }
 
+/**
+ * Runs of rounds with two or more MACs (answered rounds only; a run ends at
+ * a round one MAC answered alone), and how many of their rounds are stray:
+ * not between X alone and Y alone with only X and Y answering in between.
+ */
+const HAND_OVER_ROUNDS = 2;
+
+function duplicateRunsOf(rounds: ReadonlyArray<string[] | null>, intervalMs: number): { stray: number; runs: string[] } {
+  let stray = 0;
+  const runs: string[] = [];
+  let before: string[] | undefined;
+  let run: { from: number; rounds: number; macs: Set<string> } | undefined;
+  const close = (after: string[] | undefined): void => {
+    if (run === undefined) return;
+    const [x, y] = [before?.length === 1 ? before[0] : undefined, after?.length === 1 ? after[0] : undefined];
+    const handOver = run.rounds <= HAND_OVER_ROUNDS && x !== undefined && y !== undefined && x !== y && [...run.macs].every((m) => m === x || m === y);
+    if (!handOver) stray += run.rounds;
+    runs.push(`${run.from * intervalMs} ms: ${before?.join('+') || '-'} → ${[...run.macs].join('+')} ×${run.rounds} → ${after?.join('+') || '-'}${handOver ? ' (hand-over)' : ''}`);
+    run = undefined;
+  };
+  rounds.forEach((macs, i) => {
+    if (macs === null || macs.length === 0) return;
+    if (macs.length === 1) {
+      close(macs);
+      before = macs;
+      return;
+    }
+    run ??= { from: i, rounds: 0, macs: new Set() };
+    run.rounds++;
+    for (const m of macs) run.macs.add(m);
+  });
+  close(undefined);
+  return { stray, runs };
+}
+
 /** The worst of every VIP: the figures a fault is judged by. */
-export function worstOf(watch: WireWatch, window: { fromMs?: number; toMs?: number } = {}): { duplicateMs: number; longestGapMs: number; byVip: Record<string, VipFigures> } {
+export function worstOf(watch: WireWatch, window: { fromMs?: number; toMs?: number } = {}): { duplicateMs: number; strayDuplicateMs: number; longestGapMs: number; byVip: Record<string, VipFigures> } {
   const byVip: Record<string, VipFigures> = {};
   let duplicateMs = 0;
+  let strayDuplicateMs = 0;
   let longestGapMs = 0;
   for (const vip of Object.keys(watch.vips)) {
     const f = figures(watch, vip, window);
     byVip[vip] = f;
     duplicateMs = Math.max(duplicateMs, f.duplicateMs);
+    strayDuplicateMs = Math.max(strayDuplicateMs, f.strayDuplicateMs);
     longestGapMs = Math.max(longestGapMs, f.longestGapMs);
   }
-  return { duplicateMs, longestGapMs, byVip };
+  return { duplicateMs, strayDuplicateMs, longestGapMs, byVip };
 }
