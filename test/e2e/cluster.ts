@@ -21,6 +21,15 @@ import type { WireWatch } from './wire-analysis.ts';
 export const SPEAKER_PORT = 7473;
 const CLIENT_TOOL = join(REPO_ROOT, 'speaker', 'l2', 'lab', 'client-tool.ts');
 
+/** The last lines of a log file, or why there are none. */
+function tailOf(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (e) {
+    return `(cannot read ${file}: ${(e as Error).message})`;
+  }
+}
+
 export interface ClusterOptions {
   readonly controlPlane: ControlPlaneHandle;
   readonly nodes?: number;
@@ -188,7 +197,8 @@ export class E2ECluster {
   async waitSpeakerReady(node: LabNode): Promise<void> {
     const proc = this.speakers.get(node.name);
     await waitFor(`the speaker on ${node.name} to be ready (log ${proc?.logFile})`, async () => {
-      if (proc && !proc.running) throw new Error(`exited: ${await proc.exited}`);
+      // The lab's directory goes with the cluster: the log's end goes into the message.
+      if (proc && !proc.running) throw new Error(`exited: ${await proc.exited}; its log ends:\n${tailOf(proc.logFile, 20)}`);
       return (await this.lan.http(this.speakerUrl(node, '/readyz'), 1_000)).status === 200;
     }, { timeoutMs: 30_000, intervalMs: 100 });
   }
