@@ -304,6 +304,24 @@ describe('L2Announcer', () => {
     expect(arpSent(t.arp('eth0'), 'announce')).toBe(2);
   });
 
+  it('probes a probe-first IP again before it answers it on a link that came up later (a node reconnected after claiming alone)', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']], 'probe-first'));
+    t.clock.advance(80);
+    expect([...t.announcer.ownership.keys()]).toEqual(['203.0.113.10']);
+    // eth1 comes up: not answered until a probe there (and on eth0) found nobody.
+    t.announcer.setInterfaces([descriptor('eth0', 1), descriptor('eth1', 2)]);
+    expect(t.announcer.ownership.size).toBe(0);
+    expect(arpSent(t.arp('eth1'), 'probe')).toBe(1);
+    expect(arpSent(t.arp('eth1'), 'announce')).toBe(0);
+    // Someone on eth1 holds it: we do not answer it.
+    t.arp('eth1').receive(claimBy('203.0.113.10', Uint8Array.of(2, 0, 0, 0, 0, 0x99)), PacketType.host);
+    t.clock.advance(80);
+    expect(t.announcer.ownership.size).toBe(0);
+    expect(arpSent(t.arp('eth1'), 'announce')).toBe(0);
+  });
+
   it('holds a probe-first IP another host answers, and says so', () => {
     const t = setup();
     t.announcer.setInterfaces([descriptor('eth0', 1)]);

@@ -148,7 +148,15 @@ export class L2Announcer {
         if (result === null) opened = true;
         else failures.push({ interfaceName: iface.name, protocol: 'ndp', error: result });
       }
-      if (opened) this.#restartAnnouncementsOn(iface.name);
+      if (opened) {
+        // What we claimed from the API's view was probed for on the links up then, not on this one.
+        const probed = [...this.#claims.table].filter(([, entry]) => entry.mode === 'probe-first' && allowsInterface(entry.allowed, iface.name)).map(([ip]) => ip);
+        if (probed.length > 0) {
+          this.#run(this.#claims.reprobe(probed, this.#now()));
+          this.#refresh();
+        }
+        this.#restartAnnouncementsOn(iface.name);
+      }
     }
     this.#syncMulticast();
     return failures;

@@ -158,6 +158,18 @@ export class Claims {
   }
 
   /**
+   * A link came up that the probes behind these claims never reached (it was
+   * down, or is new: a node reconnected while it had claimed from the API's
+   * view alone). Probe-first IPs answered now are probed again, there too,
+   * before they are answered: someone on that link may hold them.
+   */
+  reprobe(ips: Iterable<string>, now: number): ClaimAction[] {
+    const actions: ClaimAction[] = [];
+    for (const ip of ips) if (this.#table.get(ip)?.mode === 'probe-first' && this.#states.get(ip)?.phase === 'active') this.#probe(ip, now, 'claim', actions);
+    return actions;
+  }
+
+  /**
    * Another MAC claims `ip` (it answered our probe, announced it, or answered
    * for it). `peer`: the speaker that MAC belongs to, if it is one.
    */
