@@ -110,10 +110,8 @@ class WireWorker {
   #leaving = false;
   #stopped = false;
   #muted = false;
-  /** Raised on every mute and whenever the fence goes up: ownership computed before the main thread heard of it is stale. */
+  /** Raised on every mute: ownership computed before the main thread heard of it is stale. */
   #epoch = 0;
-  /** The table last applied (what the announcer holds): the fence drops its agreed entries. */
-  #table: ReturnType<typeof fromEntries> = new Map();
   /** Unset until the main thread's first message: started early (wire-spawn.ts), this worker may wait for it while it loads. */
   #lastTick: number | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -201,7 +199,6 @@ class WireWorker {
         // Queued before a freeze, this may come from a main thread that has been silent past the limit: mute first.
         this.#watchMainThread(monotonicMs());
         if (message.epoch !== this.#epoch || this.#muted) return;
-        const entries = fromEntries(message.entries);
         const changedView = message.view.length !== this.#view.size || message.view.some((n) => !this.#view.has(n));
         this.#view = new Set(message.view);
         this.#fence = message.fence;
@@ -210,10 +207,7 @@ class WireWorker {
         this.#awaitingAcksSince = message.awaitingAcksSince;
         // The verdict under the new rule first: the new table's takeover announcements go out on it.
         this.#evaluateFence(monotonicMs());
-        // The fence went up just now: this table was elected before, and a new one will follow.
-        if (message.epoch !== this.#epoch) return;
-        this.#table = entries;
-        this.#announcer.setOwnership(entries);
+        this.#announcer.setOwnership(fromEntries(message.entries));
         // Peers agree with the view our ownership is elected over: tell them at once.
         if ((changedView || changedState) && !this.#leaving) this.#beat();
         return;
@@ -384,20 +378,7 @@ class WireWorker {
     this.#announcer.setFenced(fenced, validUntil);
     if (fenced === this.#fenced) return;
     this.#fenced = fenced;
-    if (fenced) {
-      // Support lapsed, so peers may be failing our agreed IPs over. When it returns, the table we hold
-      // was elected over views that may be gone: keep only probe-first IPs until the main thread elects
-      // again (a new epoch, so a table it sent before hearing of this is not applied).
-      this.#epoch++;
-      const kept = new Map([...this.#table].filter(([, entry]) => entry.mode !== 'agreed'));
-      if (kept.size !== this.#table.size) {
-        this.#table = kept;
-        this.#announcer.setOwnership(kept);
-      }
-    }
-    // The main thread elects again on this: with the liveness the verdict came from, not an older one.
-    if (fenced) this.#postSnapshot(true);
-    this.#post({ type: 'fence', fenced, vouched, epoch: this.#epoch });
+    this.#post({ type: 'fence', fenced, vouched });
   }
 
   /** Posts a snapshot soon (once per turn of the loop, however many beats changed something). */
@@ -492,8 +473,7 @@ class WireWorker {
     if (this.#muted || silent <= this.#data.mainStallLimitMs) return;
     this.#muted = true;
     this.#epoch++;
-    this.#table = new Map();
-    this.#announcer.setOwnership(this.#table);
+    this.#announcer.setOwnership(new Map());
     this.#post({ type: 'muted', silentMs: Math.round(silent), epoch: this.#epoch });
   }
 
