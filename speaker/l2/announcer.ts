@@ -150,9 +150,11 @@ export class L2Announcer {
       }
       if (opened) {
         // What we claimed from the API's view was probed for on the links up then, not on this one.
-        const probed = [...this.#claims.table].filter(([, entry]) => entry.mode === 'probe-first' && allowsInterface(entry.allowed, iface.name)).map(([ip]) => ip);
-        if (probed.length > 0) {
-          this.#run(this.#claims.reprobe(probed, this.#now()));
+        // (Claims.reprobe picks the probe-first ones.)
+        const here = [...this.#claims.table].filter(([, entry]) => allowsInterface(entry.allowed, iface.name)).map(([ip]) => ip);
+        const actions = this.#claims.reprobe(here, this.#now());
+        if (actions.length > 0) {
+          this.#run(actions);
           this.#refresh();
         }
         this.#restartAnnouncementsOn(iface.name);
