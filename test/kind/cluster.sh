@@ -80,16 +80,18 @@ EOF
 
 create() {
   create_network
+  # One that exists already was left by a run that was killed: its containers
+  # may not have survived a dockerd restart, and its credentials may be gone.
   if "$kind" get clusters 2>/dev/null | grep -qx "$cluster"; then
-    say "kind cluster $cluster exists already"
-  else
-    say "creating kind cluster $cluster (1 control plane, 2 workers${KIND_NODE_IMAGE:+, image $KIND_NODE_IMAGE})"
-    local args=(create cluster --name "$cluster" --config -)
-    [[ -n ${KIND_NODE_IMAGE:-} ]] && args+=(--image "$KIND_NODE_IMAGE")
-    # With kind's CNI, kind waits for the nodes; with ours they turn Ready once ballast-cni has written its configuration.
-    [[ -z ${KIND_NODE_IMAGE:-} ]] && args+=(--wait 180s)
-    config | KIND_EXPERIMENTAL_DOCKER_NETWORK=$network "$kind" "${args[@]}"
+    say "kind cluster $cluster exists already (left by an earlier run): deleting it first"
+    "$kind" delete cluster --name "$cluster"
   fi
+  say "creating kind cluster $cluster (1 control plane, 2 workers${KIND_NODE_IMAGE:+, image $KIND_NODE_IMAGE})"
+  local args=(create cluster --name "$cluster" --config -)
+  [[ -n ${KIND_NODE_IMAGE:-} ]] && args+=(--image "$KIND_NODE_IMAGE")
+  # With kind's CNI, kind waits for the nodes; with ours they turn Ready once ballast-cni has written its configuration.
+  [[ -z ${KIND_NODE_IMAGE:-} ]] && args+=(--wait 180s)
+  config | KIND_EXPERIMENTAL_DOCKER_NETWORK=$network "$kind" "${args[@]}"
   [[ -n ${KIND_NODE_IMAGE:-} ]] && own_cni_credentials
   say "waiting for every node to be Ready"
   kubectl --context "kind-$cluster" wait --for=condition=Ready node --all --timeout=180s >/dev/null
@@ -118,6 +120,8 @@ EOF
 }
 
 delete() {
+  # A missing kind would make the delete below a silent no-op, leaving the cluster behind.
+  command -v "$kind" >/dev/null || { say "no kind binary at '$kind'"; return 1; }
   "$kind" delete cluster --name "$cluster" >/dev/null 2>&1 || true
   docker network rm "$network" >/dev/null 2>&1 || true
 }

@@ -9,8 +9,9 @@
 #   run.sh test   build what is missing, start a cluster, run test/kind/run-e2e.sh
 #
 # Steps (each prints a line, and logs to $BALLAST_KIND_LOGS/<step>.log):
-#   docker    a private dockerd from Debian's docker.io (offline/dockerd.sh)
 #   binaries  kubelet, kubeadm, … kind, agnhost from the Go module proxy (test/k8s-bins/build.sh kind)
+#   docker    a private dockerd from Debian's docker.io (offline/dockerd.sh); removes
+#             a cluster a killed run left in its data root
 #   images    Debian base, kind node image, Node.js 24 base, agnhost (offline/images.sh)
 #   routes    unreachable routes for every range the cluster uses (addresses.env)
 #   cluster   1 control plane + 2 workers on a documentation-range docker network (cluster.sh)
@@ -123,6 +124,7 @@ routes() {
   done
 }
 
+# After tools: the kind binary that removes a cluster left behind must exist by then.
 start_docker() {
   "$here/dockerd.sh" start
   dockerd_started=1
@@ -177,9 +179,9 @@ EOF
 }
 
 say "logs in $logs"
-step docker "starting a private dockerd (Debian's docker.io)" start_docker
 step binaries "building the Kubernetes binaries and kind from the Go module proxy (cached: seconds)" tools
 export PATH=$work/bin:$PATH
+step docker "starting a private dockerd (Debian's docker.io)" start_docker
 step images "building the images (cached: seconds)" images
 step routes "adding unreachable routes for $KIND_UNREACHABLE" routes
 say "images: $(tr '\n' ' ' < "$work/images")"
