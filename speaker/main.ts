@@ -71,6 +71,14 @@ const shutdown = async (signal: string): Promise<void> => {
   process.exit(0);
 };
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
-// Fault injection for the lab's fault suite only: SIGUSR2 ends the wire worker as a crash would.
-if (process.env.BALLAST_FAULT_INJECTION === '1') process.on('SIGUSR2', () => speaker.crashWireForTest());
+// Fault injection for the lab's fault suite only: SIGUSR2 ends the wire worker as a crash would;
+// SIGWINCH keeps the main thread busy for BALLAST_FAULT_STALL_MS (a long GC pause, a relist) while the worker runs on.
+if (process.env.BALLAST_FAULT_INJECTION === '1') {
+  process.on('SIGUSR2', () => speaker.crashWireForTest());
+  const stallMs = Number(process.env.BALLAST_FAULT_STALL_MS ?? 1_000);
+  process.on('SIGWINCH', () => {
+    const until = performance.now() + stallMs;
+    while (performance.now() < until);
+  });
+}
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -151,6 +151,8 @@ export class Speaker {
       },
       onFence: (fenced, vouched) => {
         opts.metrics.fenced.set(fenced ? 1 : 0);
+        // Fenced, the worker dropped our agreed IPs: elect again so they come back once an agreement holds.
+        if (fenced) this.#requestElection('now');
         // Only worth a warning when it held agreed IPs: at start and after a rejoin the fence is up as a matter of course.
         if (fenced && this.#mode === 'agreed') this.#log.warn({ vouched }, 'fewer than a majority vouch for this speaker: it stopped answering its agreed IPs');
         else this.#log.debug({ vouched, fenced }, fenced ? 'fenced' : 'a majority vouches for this speaker');

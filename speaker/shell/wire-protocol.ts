@@ -96,7 +96,8 @@ export type ToWorker =
   /**
    * What to answer for and how, with the view it was elected over (beats
    * carry it) and the fence rule. Applied only while `epoch` is the worker's:
-   * one sent before the main thread heard of a mute is stale.
+   * one sent before the main thread heard of a mute, or of the fence going
+   * up, is stale.
    */
   | {
       readonly type: 'ownership';
@@ -125,7 +126,13 @@ export type FromWorker =
   | { readonly type: 'l2-event'; readonly event: L2Event }
   | { readonly type: 'open-failures'; readonly failures: ReadonlyArray<{ interfaceName: string; protocol: L2Protocol; error: SocketError }> }
   /** The fence went up (fewer than a majority vouch for us: agreed IPs are no longer answered) or down. */
-  | { readonly type: 'fence'; readonly fenced: boolean; readonly vouched: number }
+  /**
+   * The fence went up or down. Going up, the worker dropped its agreed IPs and
+   * moved to a new epoch: only a table elected after this, over the views
+   * peers hold now, gives them back (when support returns, a peer may still
+   * hold one of them, failed over while we were without it).
+   */
+  | { readonly type: 'fence'; readonly fenced: boolean; readonly vouched: number; readonly epoch: number }
   /** Beats and answers stopped (the main thread stalled); ownership messages of older epochs are ignored from now on. */
   | { readonly type: 'muted'; readonly silentMs: number; readonly epoch: number }
   | { readonly type: 'unmuted' }

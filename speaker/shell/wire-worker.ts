@@ -110,8 +110,12 @@ class WireWorker {
   #leaving = false;
   #stopped = false;
   #muted = false;
-  /** Raised on every mute: ownership computed before the main thread heard of it is stale. */
+  /** Raised on every mute and whenever the fence goes up: ownership computed before the main thread heard of it is stale. */
   #epoch = 0;
+  /** The table last applied (what the announcer holds): the fence drops its agreed entries. */
+  #table: ReturnType<typeof fromEntries> = new Map();
+  /** The fence dropped our agreed IPs: we beat JOINING until a table of the new epoch comes. */
+  #awaitingTable = false;
   /** Unset until the main thread's first message: started early (wire-spawn.ts), this worker may wait for it while it loads. */
   #lastTick: number | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -199,6 +203,7 @@ class WireWorker {
         // Queued before a freeze, this may come from a main thread that has been silent past the limit: mute first.
         this.#watchMainThread(monotonicMs());
         if (message.epoch !== this.#epoch || this.#muted) return;
+        const entries = fromEntries(message.entries);
         const changedView = message.view.length !== this.#view.size || message.view.some((n) => !this.#view.has(n));
         this.#view = new Set(message.view);
         this.#fence = message.fence;
@@ -207,7 +212,11 @@ class WireWorker {
         this.#awaitingAcksSince = message.awaitingAcksSince;
         // The verdict under the new rule first: the new table's takeover announcements go out on it.
         this.#evaluateFence(monotonicMs());
-        this.#announcer.setOwnership(fromEntries(message.entries));
+        // The fence went up just now: this table was elected before, and a new one will follow.
+        if (message.epoch !== this.#epoch) return;
+        this.#table = entries;
+        this.#awaitingTable = false;
+        this.#announcer.setOwnership(entries);
         // Peers agree with the view our ownership is elected over: tell them at once.
         if ((changedView || changedState) && !this.#leaving) this.#beat();
         return;
@@ -378,7 +387,25 @@ class WireWorker {
     this.#announcer.setFenced(fenced, validUntil);
     if (fenced === this.#fenced) return;
     this.#fenced = fenced;
-    this.#post({ type: 'fence', fenced, vouched });
+    if (fenced) {
+      // Support lapsed, so peers may be failing our agreed IPs over. When it returns, the table we hold
+      // was elected over views that may be gone: keep only probe-first IPs until the main thread elects
+      // again (a new epoch, so a table it sent before hearing of this is not applied).
+      this.#epoch++;
+      const kept = new Map([...this.#table].filter(([, entry]) => entry.mode !== 'agreed'));
+      if (kept.size !== this.#table.size) {
+        this.#table = kept;
+        this.#announcer.setOwnership(kept);
+      }
+      // The view our beats carry was elected with that table: while it stands, a peer's agreement
+      // would hand us groups only our main thread can claim (it may be stalled). JOINING leaves us
+      // out of it until the main thread, having heard of this, sends the next table.
+      this.#awaitingTable = true;
+      if (!this.#muted && !this.#leaving && !this.#stopped) this.#sendBeat(this.#state(now));
+    }
+    // The main thread elects again on this: with the liveness the verdict came from, not an older one.
+    if (fenced) this.#postSnapshot(true);
+    this.#post({ type: 'fence', fenced, vouched, epoch: this.#epoch });
   }
 
   /** Posts a snapshot soon (once per turn of the loop, however many beats changed something). */
@@ -473,7 +500,8 @@ class WireWorker {
     if (this.#muted || silent <= this.#data.mainStallLimitMs) return;
     this.#muted = true;
     this.#epoch++;
-    this.#announcer.setOwnership(new Map());
+    this.#table = new Map();
+    this.#announcer.setOwnership(this.#table);
     this.#post({ type: 'muted', silentMs: Math.round(silent), epoch: this.#epoch });
   }
 
@@ -501,7 +529,7 @@ class WireWorker {
   #state(now: number): PeerState {
     if (this.#leaving) return 'leaving';
     // A speaker that cannot claim at all (no key, no API view) says so: peers must not count on it.
-    if (this.#membership.listening(now) || this.#mode === 'waiting') return 'joining';
+    if (this.#membership.listening(now) || this.#mode === 'waiting' || this.#awaitingTable) return 'joining';
     return this.#mode === 'detached' ? 'detached' : 'active';
   }
 

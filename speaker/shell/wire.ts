@@ -234,6 +234,11 @@ export class Wire {
         this.#opts.onOpenFailures?.(message.failures);
         return;
       case 'fence':
+        if (message.fenced) {
+          // The worker dropped our agreed IPs: what we send next is a new table, judged afresh (speaker.ts #mayClaim).
+          this.#epoch = message.epoch;
+          this.#claiming = NOTHING;
+        }
         this.#opts.onFence?.(message.fenced, message.vouched);
         return;
       case 'muted':

@@ -16,6 +16,8 @@ export interface FaultPlan {
   readonly afterMs?: number;
   readonly inject: () => Promise<void>;
   readonly heal?: () => Promise<void>;
+  /** What this fault in particular must not show, beyond the common figures: one line per problem found. */
+  readonly verify?: (watch: WireWatch) => string[];
 }
 
 export interface FaultFigures {
@@ -29,6 +31,8 @@ export interface FaultFigures {
   readonly longestGapMs: number;
   /** VIPs answered by several MACs, or unanswered for more than 200 ms, in the last second of the watch, or not by exactly one MAC at its end (a hand-back in that second is fine; a round unanswered now and then is scheduling noise). */
   readonly unsettled: readonly string[];
+  /** What the plan's own verify found. */
+  readonly problems: readonly string[];
   readonly watch: WireWatch;
   readonly faultAt: number;
   readonly healedAt: number;
@@ -79,11 +83,12 @@ export async function runFault(cluster: E2ECluster, vips: readonly string[], pla
     return last.finally.length !== 1 || last.duplicateMs > 0 || last.longestGapMs > 200;
   });
   const duplicateRuns = Object.entries(span.byVip).flatMap(([vip, f]) => f.duplicateRuns.map((r) => `${vip} ${r}`));
-  return { duplicateMs: span.duplicateMs, strayDuplicateMs: span.strayDuplicateMs, duplicateRuns, longestGapMs: span.longestGapMs, unsettled, watch, faultAt, healedAt };
+  const problems = plan.verify?.(watch) ?? [];
+  return { duplicateMs: span.duplicateMs, strayDuplicateMs: span.strayDuplicateMs, duplicateRuns, longestGapMs: span.longestGapMs, unsettled, problems, watch, faultAt, healedAt };
 }
 
 /** One line for a log or a table: the worst VIP's figures. */
 export function describeFault(name: string, f: FaultFigures): string {
   const runs = f.duplicateRuns.length ? ` (stray ${f.strayDuplicateMs} ms; ${f.duplicateRuns.join('; ')})` : '';
-  return `${name}: duplicates ${f.duplicateMs} ms${runs}, longest gap ${f.longestGapMs} ms${f.unsettled.length ? `, unsettled ${f.unsettled.join(' ')}` : ''}`;
+  return `${name}: duplicates ${f.duplicateMs} ms${runs}, longest gap ${f.longestGapMs} ms${f.unsettled.length ? `, unsettled ${f.unsettled.join(' ')}` : ''}${f.problems.length ? `; ${f.problems.join('; ')}` : ''}`;
 }

@@ -9,6 +9,7 @@ import { rotateHeartbeatKey } from '../../cli/rotate/index.ts';
 import { accessFromHandle, freezeProcess, LanFaults, REPO_ROOT, sleep, startProcess, waitFor, type ControlPlane, type FrozenProcess, type LabNode, type ManagedProcess } from '../lab/index.ts';
 import type { E2ECluster } from './cluster.ts';
 import type { FaultPlan } from './fault-run.ts';
+import { roundsOf } from './wire-analysis.ts';
 
 export interface Scenario {
   readonly name: string;
@@ -16,6 +17,8 @@ export interface Scenario {
   readonly plan: () => Promise<FaultPlan>;
 }
 
+/** The main-thread stall SIGWINCH causes in a lab speaker (BALLAST_FAULT_STALL_MS; speaker/main.ts). */
+const STALL_MS = 1_000;
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 const BEAT_FLOOD = join(REPO_ROOT, 'test', 'lab', 'beat-flood.ts');
 
@@ -142,6 +145,46 @@ export function scenarios(cluster: E2ECluster, vips: readonly string[], controlP
         const owner = await ownerOf(cluster, vip);
         const speaker = cluster.speakers.get(owner.name)!;
         return { faultMs: 1_000, inject: async () => speaker.kill('SIGSTOP'), heal: async () => speaker.kill('SIGCONT') };
+      },
+    },
+    {
+      // Frozen 0.5 s (peers fail its IPs over), and as it thaws its main thread and its successor's stall
+      // 1 s (a GC pause, a relist; within the stall limit): only the wire workers run. One peer vouches for
+      // the thawed speaker again within a beat exchange, while the successor's worker still answers the
+      // IPs it took: the thawed worker must not answer from the table it held before the freeze.
+      name: 'the announcing speaker frozen 0.5 s, then its and its successor\'s main threads stalled 1 s',
+      plan: async () => {
+        const owner = await ownerOf(cluster, vip);
+        const speaker = cluster.speakers.get(owner.name)!;
+        let frozen: FrozenProcess | undefined;
+        let thawedAt: number | undefined;
+        return {
+          faultMs: 0,
+          // Until its main thread turns again, nothing may bring an IP back to the thawed speaker: only
+          // its main thread can elect, and only through a hand-back its successor (stalled too) acknowledges.
+          verify: (watch) => {
+            if (thawedAt === undefined) return ['never thawed'];
+            const window = { fromMs: thawedAt, toMs: thawedAt + STALL_MS - 100 };
+            return Object.keys(watch.vips).flatMap((ip) => {
+              const rounds = roundsOf(watch, ip, window).filter((macs) => macs?.includes(owner.mac)).length;
+              return rounds > 0 ? [`${ip} answered by ${owner.name} in ${rounds} rounds of the ${STALL_MS - 100} ms after it thawed, while its main thread was stalled`] : [];
+            });
+          },
+          inject: async () => {
+            frozen = await freezeProcess(speaker.pid, owner.name);
+            const successor = await waitFor('another node to answer', async () => {
+              const macs = await cluster.whoHas(vip, 40);
+              return macs.length === 1 && macs[0] !== owner.mac ? cluster.lan.nodes.find((n) => n.mac === macs[0]) : undefined;
+            }, { timeoutMs: 5_000, intervalMs: 10 });
+            // Pending while frozen: the owner's main thread stalls as it thaws.
+            speaker.kill('SIGWINCH');
+            cluster.speakers.get(successor.name)!.kill('SIGWINCH');
+            thawedAt = Date.now();
+            await frozen.thaw();
+            frozen = undefined;
+          },
+          heal: async () => frozen?.thaw(),
+        };
       },
     },
     {
