@@ -36,11 +36,17 @@ const wire = new Wire({
     muted = m;
     report();
   },
+  // As the speaker's main thread does: a fence that goes up drops the worker's table (it beats
+  // JOINING meanwhile), and the next table, sent after hearing of it, ends that.
+  onFence: (fenced) => {
+    if (fenced) wire.setClaiming(claiming);
+  },
 });
 wire.setKeys([new Uint8Array(Buffer.from(keyHex, 'hex'))]);
 wire.setInterfaces([iface], []);
 // Claiming nothing, but as a speaker that may (a waiting one beats JOINING, and peers do not count it as a member).
-wire.setClaiming({ table: new Map(), view: [], fence: { majority: 1, tieAt: null, leaseUntil: null }, mode: 'agreed', awaitingAcksSince: null });
+const claiming = { table: new Map(), view: [], fence: { majority: 1, tieAt: null, leaseUntil: null }, mode: 'agreed', awaitingAcksSince: null } as const;
+wire.setClaiming(claiming);
 wire.start();
 process.on('SIGUSR2', () => {
   process.stdout.write(`${JSON.stringify({ at: Date.now(), blocking: Number(blockText) })}\n`);
