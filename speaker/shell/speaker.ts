@@ -117,7 +117,10 @@ export class Speaker {
   #settleTimer: NodeJS.Timeout | undefined;
   #detachedWarning: NodeJS.Timeout | undefined;
   #handoffTimer: NodeJS.Timeout | undefined;
-  /** The last owner other than us of each group (key IP), in our elections under an agreement. */
+  /**
+   * The last owner other than us of each group (key IP), in our elections under an agreement held
+   * since: forgotten whenever we are not agreed (see #mayClaim).
+   */
   #lastOtherOwner = new Map<string, string>();
   /** Groups (key IP) agreed ours but not claimed yet, and since when (monotonic ms). */
   #agreedSince = new Map<string, number>();
@@ -347,6 +350,7 @@ export class Speaker {
     let claims = new Map<string, { allowed: 'all' | ReadonlySet<string>; mode: ClaimMode }>();
     const electOver = (live: ReadonlySet<string>): Election => elect(this.#model.electionInput(live), this.#memo);
     if (!this.#hasKey || this.#muted || this.#liveness.listening(now) || apiView === undefined) {
+      this.#lastOtherOwner = new Map();
       mode = 'waiting';
       why = !this.#hasKey ? 'no heartbeat key' : this.#muted ? 'muted' : this.#liveness.listening(now) ? 'listening' : 'no API view yet';
     } else if (q.verdict.mode === 'agreed') {
@@ -382,6 +386,7 @@ export class Speaker {
       // Our agreed claims stopped now (the worker's fence may have stopped them a little earlier).
       if (this.#mode === 'agreed') this.#agreedUntil = now;
       this.#agreedSince = new Map();
+      this.#lastOtherOwner = new Map();
       mode = 'detached';
       why = q.verdict.why === 'tie' ? `half of ${q.verdict.cluster} vouch, and the tie-break Lease is not ours` : `${q.verdict.vouched} of ${q.verdict.cluster} vouch`;
       alive = apiView;
@@ -452,7 +457,9 @@ export class Speaker {
    * Whether a group agreed ours may be claimed now (undefined), or why it waits.
    * One we answer already stays ours. One whose last other owner in our agreed
    * elections has left our view failed over: that owner stopped answering before
-   * any of us could drop it (the fence), so we take it at once. Any other comes
+   * any of us could drop it (the fence), so we take it at once — but only if we
+   * stayed agreed since: while we were detached or waiting, that owner may have
+   * been detached too, answering its share of the API view unfenced. Any other comes
    * to us because we (re)joined or a speaker above it left only our view, and
    * a speaker ranked below us may still answer it, on older views of speakers
    * we both hear: we take it once each such speaker we hear has acknowledged a
