@@ -285,13 +285,17 @@ export class ControlPlane implements ControlPlaneHandle {
   }
 
   async stop(): Promise<void> {
-    this.resumeApiServer();
-    this.bridge?.close();
-    await this.kcm?.stop();
-    await this.apiserver?.stop();
-    await this.etcd.stop();
-    if (!process.env.BALLAST_LAB_KEEP) rmSync(this.dir, { recursive: true, force: true });
-    this.registry.close();
+    try {
+      this.resumeApiServer();
+      this.bridge?.close();
+      await this.kcm?.stop();
+      await this.apiserver?.stop();
+      await this.etcd.stop();
+    } finally {
+      // Also when a stop above failed: its processes are the registry's to sweep, this directory is ours.
+      if (!process.env.BALLAST_LAB_KEEP) rmSync(this.dir, { recursive: true, force: true });
+      this.registry.close();
+    }
   }
 
   private etcdHealthy(port: number): Promise<boolean> {
