@@ -115,6 +115,11 @@ export class L2Announcer {
     return this.#answering;
   }
 
+  /** What this node holds, as last set (answered or not). */
+  get claims(): ClaimTable {
+    return this.#claims.table;
+  }
+
   /**
    * The interfaces to answer on (already filtered by chooseInterfaces).
    * Opens sockets for new ones, reopens those whose index or MAC changed

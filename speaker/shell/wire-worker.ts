@@ -112,8 +112,6 @@ class WireWorker {
   #muted = false;
   /** Raised on every mute and whenever the fence goes up: ownership computed before the main thread heard of it is stale. */
   #epoch = 0;
-  /** The table last applied (what the announcer holds): the fence drops its agreed entries. */
-  #table: ReturnType<typeof fromEntries> = new Map();
   /** The fence dropped our agreed IPs: we beat JOINING until a table of the new epoch comes. */
   #awaitingTable = false;
   /** Unset until the main thread's first message: started early (wire-spawn.ts), this worker may wait for it while it loads. */
@@ -203,7 +201,6 @@ class WireWorker {
         // Queued before a freeze, this may come from a main thread that has been silent past the limit: mute first.
         this.#watchMainThread(monotonicMs());
         if (message.epoch !== this.#epoch || this.#muted) return;
-        const entries = fromEntries(message.entries);
         const changedView = message.view.length !== this.#view.size || message.view.some((n) => !this.#view.has(n));
         this.#view = new Set(message.view);
         this.#fence = message.fence;
@@ -214,9 +211,8 @@ class WireWorker {
         this.#evaluateFence(monotonicMs());
         // The fence went up just now: this table was elected before, and a new one will follow.
         if (message.epoch !== this.#epoch) return;
-        this.#table = entries;
         this.#awaitingTable = false;
-        this.#announcer.setOwnership(entries);
+        this.#announcer.setOwnership(fromEntries(message.entries));
         // Peers agree with the view our ownership is elected over: tell them at once.
         if ((changedView || changedState) && !this.#leaving) this.#beat();
         return;
@@ -392,19 +388,17 @@ class WireWorker {
       // was elected over views that may be gone: keep only probe-first IPs until the main thread elects
       // again (a new epoch, so a table it sent before hearing of this is not applied).
       this.#epoch++;
-      const kept = new Map([...this.#table].filter(([, entry]) => entry.mode !== 'agreed'));
-      if (kept.size !== this.#table.size) {
-        this.#table = kept;
-        this.#announcer.setOwnership(kept);
-      }
+      const held = this.#announcer.claims;
+      const kept = new Map([...held].filter(([, entry]) => entry.mode !== 'agreed'));
+      if (kept.size !== held.size) this.#announcer.setOwnership(kept);
       // The view our beats carry was elected with that table: while it stands, a peer's agreement
       // would hand us groups only our main thread can claim (it may be stalled). JOINING leaves us
       // out of it until the main thread, having heard of this, sends the next table.
       this.#awaitingTable = true;
       if (!this.#muted && !this.#leaving && !this.#stopped) this.#sendBeat(this.#state(now));
+      // The main thread elects again on this: with the liveness the verdict came from, not an older one.
+      this.#postSnapshot(true);
     }
-    // The main thread elects again on this: with the liveness the verdict came from, not an older one.
-    if (fenced) this.#postSnapshot(true);
     this.#post({ type: 'fence', fenced, vouched, epoch: this.#epoch });
   }
 
@@ -500,8 +494,7 @@ class WireWorker {
     if (this.#muted || silent <= this.#data.mainStallLimitMs) return;
     this.#muted = true;
     this.#epoch++;
-    this.#table = new Map();
-    this.#announcer.setOwnership(this.#table);
+    this.#announcer.setOwnership(new Map());
     this.#post({ type: 'muted', silentMs: Math.round(silent), epoch: this.#epoch });
   }
 
