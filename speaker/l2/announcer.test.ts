@@ -26,9 +26,20 @@ class FakeSocket implements PacketSocket {
     this.ifindex = index;
     this.mac = Uint8Array.of(2, 0, 0, 0, 0, index);
   }
-  send(frame: Uint8Array): Result<void, string> {
+  /** The deadline each sent frame carried (undefined: none). */
+  readonly deadlines: (number | undefined)[] = [];
+  /** The thread's clock, read as the addon reads it just before the syscall. */
+  clock: { now: number } | undefined;
+  /** Runs once, between the caller's decision and the deadline check: the thread frozen or preempted there. */
+  stallBeforeSend: (() => void) | undefined;
+  send(frame: Uint8Array, notAfterMs?: number): Result<void, string> {
     if (this.failSends) return err('ENETDOWN');
+    const stall = this.stallBeforeSend;
+    this.stallBeforeSend = undefined;
+    stall?.();
+    if (notAfterMs !== undefined && this.clock !== undefined && this.clock.now > notAfterMs) return err('ETIME');
     this.sent.push(frame);
+    this.deadlines.push(notAfterMs);
     return ok(undefined);
   }
   addMembership(mac: Uint8Array): Result<void, string> {
@@ -54,8 +65,9 @@ class FakeSocket implements PacketSocket {
   close(): void {
     this.closed = true;
   }
-  receive(frame: Uint8Array, packetType: number): void {
-    this.options.onFrame(frame, packetType);
+  /** ageMs: how long the frame waited in the queue (the kernel's stamp), as the real socket reports it. */
+  receive(frame: Uint8Array, packetType: number, ageMs?: number): void {
+    this.options.onFrame(frame, packetType, undefined, ageMs);
   }
 }
 
@@ -117,6 +129,7 @@ function setup(opts: { onFenceDue?: (announcer: L2Announcer, now: number) => voi
     },
     counters: {
       requestReceived: (p, ip, i) => counts.push(`request ${p} ${ip} ${i}`),
+      requestBeforeClaim: (p, ip, i) => counts.push(`before-claim ${p} ${ip} ${i}`),
       replySent: (p, ip, i) => counts.push(`reply ${p} ${ip} ${i}`),
       gratuitousSent: (p, ip, i) => counts.push(`gratuitous ${p} ${ip} ${i}`),
       garbled: (p, reason, i) => counts.push(`garbled ${p} ${reason} ${i}`),
@@ -126,6 +139,7 @@ function setup(opts: { onFenceDue?: (announcer: L2Announcer, now: number) => voi
     openSocket: (options) => {
       const index = options.interfaceName === 'eth0' ? 1 : 2;
       const socket = new FakeSocket(options, index);
+      socket.clock = clock;
       sockets.push(socket);
       return ok(socket);
     },
@@ -176,6 +190,84 @@ describe('L2Announcer', () => {
     expect(t.counts).toContain('reply arp 203.0.113.10 eth0');
     t.arp('eth0').receive(LINUX_ARP_REQUEST.subarray(0, 30), PacketType.broadcast);
     expect(t.counts).toContain('garbled arp truncated eth0');
+  });
+
+  it('leaves a request that arrived before it answered the IP to the previous owner, also after a fence lifts', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.clock.advance(1_000);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    const replies = () => t.counts.filter((c) => c.startsWith('reply arp')).length;
+    // Waited 5 ms in the queue: it arrived before the takeover.
+    t.clock.advance(3);
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast, 5);
+    expect(replies()).toBe(0);
+    expect(t.counts).toContain('before-claim arp 203.0.113.10 eth0');
+    // Waited 2 ms: it arrived after.
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast, 2);
+    expect(replies()).toBe(1);
+    // Fenced and back: answered again from when the fence lifted.
+    t.announcer.setFenced(true);
+    t.clock.advance(100);
+    t.announcer.setFenced(false);
+    t.clock.advance(10);
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast, 50);
+    expect(replies()).toBe(1);
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast, 9);
+    expect(replies()).toBe(2);
+    // A socket without stamps (ageMs unknown) answers as before.
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(replies()).toBe(3);
+  });
+
+  it('sends agreed answers and announcements with the fence verdict as their deadline, probe-first ones without', () => {
+    const t = setup();
+    t.announcer.setInterfaces([descriptor('eth0', 1)]);
+    t.announcer.setFenced(false, 500);
+    t.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    // Both takeover frames (request and reply) carry it.
+    expect(t.arp('eth0').deadlines).toEqual([500, 500]);
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(t.arp('eth0').deadlines.at(-1)).toBe(500);
+    // A verdict without an end (no fence rule yet) puts no deadline on them.
+    t.announcer.setFenced(false);
+    t.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(t.arp('eth0').deadlines.at(-1)).toBeUndefined();
+    t.announcer.setFenced(false, 900);
+    t.announcer.setOwnership(table([['203.0.113.11', 'all']], 'probe-first'));
+    t.clock.advance(1_000);
+    const sent = t.arp('eth0').deadlines.length;
+    t.arp('eth0').receive(arpRequestFor('203.0.113.11'), PacketType.broadcast);
+    expect(t.arp('eth0').deadlines.length).toBe(sent + 1);
+    expect(t.arp('eth0').deadlines.at(-1)).toBeUndefined();
+  });
+
+  it('does not let a reply out after the verdict it rested on ran out between deciding and sending', () => {
+    // Frozen there: on the thaw the fence goes up (nobody vouched meanwhile), and the reply is dropped.
+    const frozen = setup({ onFenceDue: (a) => a.setFenced(true) });
+    frozen.announcer.setInterfaces([descriptor('eth0', 1)]);
+    frozen.announcer.setFenced(false, 500);
+    frozen.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    frozen.clock.advance(490);
+    const sentBefore = frozen.arp('eth0').sent.length;
+    frozen.arp('eth0').stallBeforeSend = () => (frozen.clock.now += 600);
+    frozen.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(frozen.arp('eth0').sent.length).toBe(sentBefore);
+    expect(frozen.counts).toContain('send-failed arp ETIME eth0');
+    expect(frozen.announcer.fenced).toBe(true);
+    // Only just past it (a busy thread), and the verdict renews: the reply goes out under the new one.
+    const busy = setup({ onFenceDue: (a, now) => a.setFenced(false, now + 300) });
+    busy.announcer.setInterfaces([descriptor('eth0', 1)]);
+    busy.announcer.setFenced(false, 500);
+    busy.announcer.setOwnership(table([['203.0.113.10', 'all']]));
+    busy.clock.now = 499.9;
+    busy.arp('eth0').stallBeforeSend = () => (busy.clock.now = 500.2);
+    const sent = busy.arp('eth0').sent.length;
+    busy.arp('eth0').receive(arpRequestFor('203.0.113.10'), PacketType.broadcast);
+    expect(busy.arp('eth0').sent.length).toBe(sent + 1);
+    expect(busy.arp('eth0').deadlines.at(-1)).toBeCloseTo(800.2);
+    expect(busy.counts.filter((c) => c.startsWith('send-failed'))).toEqual([]);
+    expect(busy.counts).toContain('reply arp 203.0.113.10 eth0');
   });
 
   it('announces a takeover at once and on the schedule, then stops', () => {

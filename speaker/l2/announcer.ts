@@ -14,6 +14,7 @@ import { canAnswerArp, type InterfaceDescriptor } from './interface-filter.ts';
 import { multicastMacFor, solicitedNodeMulticast } from './ipv6.ts';
 import { buildDadProbe, buildUnsolicitedAdvertisement } from './ndp.ts';
 import { allowsInterface, sameAllowedInterfaces, type AllowedInterfaces, type OwnershipTable } from './ownership.ts';
+import type { Result } from '../../shared/result.ts';
 import { openPacketSocket, type PacketSocket, type PacketSocketOptions, type SocketError } from './packet-socket.ts';
 import { answerArp, answerNeighborSolicitation, type L2Protocol, type ResponderDecision } from './responder.ts';
 import { arpFilter, neighborDiscoveryFilter } from './socket-filters.ts';
@@ -39,6 +40,7 @@ export interface L2AnnouncerOptions {
   readonly onEvent?: (event: L2Event) => void;
   /** The speaker a MAC belongs to, if it is one (learned from heartbeats): conflicts with speakers are resolved, not tolerated. */
   readonly peerOfMac?: (mac: string) => string | undefined;
+  /** ms on CLOCK_MONOTONIC (process.hrtime's clock; the default): real sockets check send deadlines on it. */
   readonly now?: () => number;
   readonly random?: () => number;
   readonly timers?: Timers;
@@ -88,6 +90,8 @@ export class L2Announcer {
   /** What we answer now (claims answering, fence applied) and what we hold at all: one Map.get per frame each. */
   #answering: OwnershipTable = new Map();
   #held: OwnershipTable = new Map();
+  /** When (this.#now()) each answered IP became answered: a request that arrived before is not ours to answer. */
+  readonly #answeringSince = new Map<string, number>();
   #parsed = new Map<string, IPAddress>();
   #fenced = false;
   /** Until when (this.#now()) the unfenced verdict holds without being judged again. */
@@ -103,7 +107,8 @@ export class L2Announcer {
     this.#counters = completeCounters(options.counters);
     this.#onEvent = options.onEvent ?? (() => {});
     this.#peerOfMac = options.peerOfMac ?? (() => undefined);
-    this.#now = options.now ?? (() => performance.now());
+    // CLOCK_MONOTONIC in ms, the clock the sockets check send deadlines on.
+    this.#now = options.now ?? (() => Number(process.hrtime.bigint()) / 1e6);
     this.#timers = options.timers ?? nodeTimers;
     this.#openSocket = options.openSocket ?? openPacketSocket;
     this.#onFenceDue = options.onFenceDue ?? (() => {});
@@ -207,6 +212,16 @@ export class L2Announcer {
     return this.#fenced;
   }
 
+  /**
+   * The verdict, judged again first if it is past its validity: for anything
+   * else that rests on it (a heartbeat saying this node is active, with the
+   * view its table was elected over, after a freeze).
+   */
+  currentFence(): boolean {
+    this.#checkFence();
+    return this.#fenced;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -225,7 +240,9 @@ export class L2Announcer {
       interfaceName: link.name,
       etherType: arp ? ETHERTYPE_ARP : ETHERTYPE_IPV6,
       filter: arp ? arpFilter : neighborDiscoveryFilter,
-      onFrame: (frame, packetType) => this.#onFrame(link, protocol, frame, packetType),
+      // Stamped: how long a request waited in the queue decides whether we may answer it.
+      timestamps: true,
+      onFrame: (frame, packetType, _stamp, ageMs) => this.#onFrame(link, protocol, frame, packetType, ageMs),
       onError: (error) => this.#onSocketError(link, protocol, error),
     });
     if (!result.ok) return result.error;
@@ -234,7 +251,7 @@ export class L2Announcer {
     return null;
   }
 
-  #onFrame(link: Link, protocol: L2Protocol, frame: Uint8Array, packetType: number): void {
+  #onFrame(link: Link, protocol: L2Protocol, frame: Uint8Array, packetType: number, ageMs?: number): void {
     this.#checkFence();
     const socket = protocol === 'arp' ? link.arp : link.ndp;
     if (socket === null) return;
@@ -243,14 +260,21 @@ export class L2Announcer {
       protocol === 'arp'
         ? answerArp(frame, packetType, identity, this.#answering, this.#held)
         : answerNeighborSolicitation(frame, packetType, identity, this.#answering, this.#held);
-    this.#act(link.name, protocol, socket, decision);
+    this.#act(link.name, protocol, socket, decision, ageMs === undefined ? undefined : this.#now() - ageMs);
   }
 
-  #act(interfaceName: string, protocol: L2Protocol, socket: PacketSocket, decision: ResponderDecision): void {
+  #act(interfaceName: string, protocol: L2Protocol, socket: PacketSocket, decision: ResponderDecision, arrivedAt?: number): void {
     switch (decision.kind) {
       case 'reply': {
         this.#counters.requestReceived(protocol, decision.ip.text, interfaceName);
-        const sent = socket.send(decision.frame);
+        // A request that waited in the queue while we took the IP over (a busy or just-thawed process)
+        // was the previous owner's to answer, and it may have: a second answer would show the asker two
+        // MACs for one question. Our takeover announcements reach it anyway.
+        if (arrivedAt !== undefined && arrivedAt < (this.#answeringSince.get(decision.ip.text) ?? -Infinity)) {
+          this.#counters.requestBeforeClaim(protocol, decision.ip.text, interfaceName);
+          return;
+        }
+        const sent = this.#replyOnVerdict(socket, decision.frame, decision.ip.text);
         if (sent.ok) this.#counters.replySent(protocol, decision.ip.text, interfaceName);
         else this.#counters.sendFailed(protocol, sent.error, interfaceName);
         return;
@@ -330,12 +354,37 @@ export class L2Announcer {
       const before = this.#answering.get(text);
       // Answered before and still: keep the running schedule (or its finished state). Newly answered
       // (taken over, resumed, unfenced) or on other interfaces now: announce.
+      if (before === undefined) this.#answeringSince.set(text, this.#now());
       if (before !== undefined && sameAllowedInterfaces(before, allowed)) continue;
       this.#startAnnouncing(text);
     }
+    for (const text of this.#answeringSince.keys()) if (!answering.has(text)) this.#answeringSince.delete(text);
     this.#answering = answering;
     this.#held = held;
     this.#syncMulticast();
+  }
+
+  /**
+   * Until when a frame answering or announcing `text` may leave: an agreed IP is ours only while the
+   * unfenced verdict holds. The socket checks it just before the syscall, so a thread frozen between
+   * deciding and sending (seen: docker pause, the cgroup freezer under CPU load) does not answer
+   * after the thaw on what it knew before. Probe-first IPs do not rest on the fence.
+   */
+  #notAfter(text: string): number | undefined {
+    if (this.#claims.table.get(text)?.mode !== 'agreed' || this.#fenceUntil === Infinity) return undefined;
+    return this.#fenceUntil;
+  }
+
+  /**
+   * Sends a reply for `text` under the verdict's deadline. Refused because the verdict ran out since it
+   * was checked (most often by a fraction of a millisecond, on a busy thread), the verdict is judged
+   * again, and the reply goes out only if the IP is still answered under the new one.
+   */
+  #replyOnVerdict(socket: PacketSocket, frame: Uint8Array, text: string): Result<void, string> {
+    const sent = socket.send(frame, this.#notAfter(text));
+    if (sent.ok || sent.error !== 'ETIME') return sent;
+    this.#checkFence();
+    return this.#answering.has(text) ? socket.send(frame, this.#notAfter(text)) : sent;
   }
 
   /** Before anything is answered or announced: a verdict past its validity is judged again, or fences. */
@@ -431,7 +480,8 @@ export class L2Announcer {
       const frames = ip.family === 4 ? buildGratuitousArp(ip, socket.mac) : [buildUnsolicitedAdvertisement(ip, socket.mac)];
       let allSent = true;
       for (const frame of frames) {
-        const sent = socket.send(frame);
+        // Refused (ETIME), an announcement is not retried here (this may run inside #refresh): the schedule sends more.
+        const sent = socket.send(frame, this.#notAfter(ip.text));
         if (!sent.ok) {
           allSent = false;
           this.#counters.sendFailed(protocol, sent.error, link.name);

@@ -30,13 +30,16 @@ beforeAll(() => {
 afterAll(teardown);
 
 describe('packet socket addon', () => {
-  it('reports errno names as values and survives links going down, up and away', () => {
+  it('reports errno names as values, keeps send deadlines, and survives links going down, up and away', () => {
     const result = JSON.parse(run('ip', 'netns', 'exec', NS, process.execPath, script)) as Record<string, unknown>;
     expect(result).toEqual({
       missingInterface: 'ENODEV',
       longName: 'EINVAL',
       sendUp: true,
       receivedUp: 1,
+      sendBeforeDeadline: true,
+      sendAfterDeadline: 'ETIME',
+      receivedWithDeadlines: 1,
       sendWhileDown: 'ENETDOWN',
       receiverErrorsWhileDown: ['ENETDOWN'],
       sendAfterUp: true,

@@ -25,11 +25,12 @@ export interface PacketSocketOptions {
   /**
    * `frame` is a view of the socket's receive buffer, valid only until the
    * callback returns: copy what you keep (the decoders do). `receivedAtNs`
-   * (CLOCK_REALTIME) is set only when `timestamps` is on.
+   * (CLOCK_REALTIME) and `ageMs` (how long the frame waited between the
+   * kernel's stamp and this call) are set only when `timestamps` is on.
    */
-  readonly onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint) => void;
+  readonly onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint, ageMs?: number) => void;
   readonly onError: (error: SocketError) => void;
-  /** Kernel receive timestamps (SO_TIMESTAMPNS), for measurements. */
+  /** Kernel receive timestamps (SO_TIMESTAMPNS): for measurements, and for the age of a queued request. */
   readonly timestamps?: boolean;
   /** SO_RCVBUF: how much the kernel queues while we are busy (capped by net.core.rmem_max). */
   readonly receiveBufferBytes?: number;
@@ -46,8 +47,12 @@ export interface PacketSocket {
   readonly ifindex: number;
   /** The interface's hardware address when the socket was opened. */
   readonly mac: MacAddress;
-  /** Sends one complete Ethernet frame; the error is an errno name. */
-  send(frame: Uint8Array): Result<void, string>;
+  /**
+   * Sends one complete Ethernet frame; the error is an errno name. With
+   * `notAfterMs` (CLOCK_MONOTONIC ms, as process.hrtime), the frame is not
+   * sent once that instant has passed, checked just before the syscall: ETIME.
+   */
+  send(frame: Uint8Array, notAfterMs?: number): Result<void, string>;
   /** Lets the interface accept a link-layer multicast address (PACKET_ADD_MEMBERSHIP). */
   addMembership(mac: MacAddress): Result<void, string>;
   dropMembership(mac: MacAddress): Result<void, string>;
@@ -69,7 +74,7 @@ export interface PacketSocket {
 }
 
 interface NativeSocket {
-  send(frame: Uint8Array): string | undefined;
+  send(frame: Uint8Array, notAfterMs?: number): string | undefined;
   addMembership(mac: Buffer): string | undefined;
   dropMembership(mac: Buffer): string | undefined;
   joinGroup(group: Buffer): string | undefined;
@@ -99,7 +104,7 @@ type NativeConstructor = new (
   ifname: string,
   etherType: number,
   filter: Buffer | undefined,
-  onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint) => void,
+  onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint, ageMs?: number) => void,
   onError: (error: Error & Partial<SocketError>) => void,
   timestamps: boolean,
   receiveBufferBytes?: number,
@@ -164,7 +169,7 @@ export function openPacketSocket(options: PacketSocketOptions): Result<PacketSoc
     interfaceName: options.interfaceName,
     ifindex: info.ifindex,
     mac,
-    send: (frame) => asResult(native.send(frame)),
+    send: (frame, notAfterMs) => asResult(notAfterMs === undefined || notAfterMs === Infinity ? native.send(frame) : native.send(frame, notAfterMs)),
     addMembership: (group) => asResult(native.addMembership(asBuffer(group))),
     dropMembership: (group) => asResult(native.dropMembership(asBuffer(group))),
     joinGroup: (group) => (group.family === 6 ? asResult(native.joinGroup(asBuffer(ipBytes(group)))) : err('EAFNOSUPPORT')),

@@ -144,6 +144,7 @@ class WireWorker {
     this.#announcer = new L2Announcer({
       counters: {
         requestReceived: count('requestReceived'),
+        requestBeforeClaim: count('requestBeforeClaim'),
         replySent: count('replySent'),
         gratuitousSent: count('gratuitousSent'),
         garbled: count('garbled'),
@@ -529,9 +530,13 @@ class WireWorker {
   #beat(): void {
     // Carrier first: a link back from isolation must relisten before any beat (an extra one
     // between rounds included) could say we are active.
-    const now = monotonicMs();
-    this.#watchCarrier(now);
-    this.#sendBeat(this.#state(now));
+    this.#watchCarrier(monotonicMs());
+    // And the fence, if its verdict is past due (after a freeze this timer can run before any socket
+    // is read): the beat then says JOINING, not ACTIVE with the view of a table the fence drops. Peers
+    // would not count that beat fresh (it acknowledges nothing recent of theirs), but it would tell
+    // them a state we no longer act on.
+    this.#announcer.currentFence();
+    this.#sendBeat(this.#state(monotonicMs()));
   }
 
   /** LEAVING beats, a few in a row: one lost frame must not cost peers a full window. */

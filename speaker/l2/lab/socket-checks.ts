@@ -27,6 +27,15 @@ result.sendUp = sender.value.send(garp).ok;
 await sleep(100);
 result.receivedUp = received;
 
+// Send deadlines, on process.hrtime's clock: before it the frame goes out, after it nothing does.
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+received = 0;
+result.sendBeforeDeadline = sender.value.send(garp, monotonicMs() + 1_000).ok;
+const late = sender.value.send(garp, monotonicMs() - 1);
+result.sendAfterDeadline = late.ok ? 'sent' : late.error;
+await sleep(100);
+result.receivedWithDeadlines = received;
+
 ip('link', 'set', 'a0', 'down');
 const down = sender.value.send(garp);
 result.sendWhileDown = down.ok ? 'sent' : down.error;

@@ -93,7 +93,8 @@ PacketSocket::PacketSocket(const Napi::CallbackInfo& info) : PolledSocket<Packet
   if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) { Fail(env, errno, "bind"); return; }
   ifindex_ = static_cast<int>(ifindex);
 
-  // Kernel receive timestamps (CLOCK_REALTIME, ns) for latency measurement.
+  // Kernel receive timestamps (CLOCK_REALTIME, ns): for latency measurement, and for the
+  // announcer, which answers a request only if it held the IP when the request arrived.
   if (info.Length() > 5 && info[5].ToBoolean().Value()) {
     if (setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) { Fail(env, errno, "setsockopt(SO_TIMESTAMPNS)"); return; }
     timestamps_ = true;
@@ -142,8 +143,18 @@ void PacketSocket::ReceiveBatch(Napi::Env env) {
     FrameMeta meta = DescribeReceived(n, buffer_size, msg);
     Napi::HandleScope frame_scope(env);
     Napi::Uint8Array frame = Napi::Uint8Array::New(env, meta.length, receive_buffer, 0);
-    Napi::Value stamp = meta.has_timestamp ? Napi::BigInt::New(env, meta.timestamp_ns) : env.Undefined();
-    on_frame_.Call({frame, Napi::Number::New(env, from.sll_pkttype), stamp});
+    Napi::Value stamp = env.Undefined();
+    Napi::Value age = env.Undefined();
+    if (meta.has_timestamp) {
+      stamp = Napi::BigInt::New(env, meta.timestamp_ns);
+      // How long the frame sat in the queue, read on the stamp's clock just now: the caller
+      // puts it on its own (monotonic) clock. A clock step in between only skews this frame.
+      timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+      age = Napi::Number::New(env, now_ns > meta.timestamp_ns ? static_cast<double>(now_ns - meta.timestamp_ns) / 1e6 : 0.0);
+    }
+    on_frame_.Call({frame, Napi::Number::New(env, from.sll_pkttype), stamp, age});
     if (!RethrowPending(env)) return;
   }
 }
@@ -156,7 +167,18 @@ Napi::Value PacketSocket::Send(const Napi::CallbackInfo& info) {
   }
   if (fd_ < 0) return Napi::String::New(env, "EBADF");
   Napi::Uint8Array frame = info[0].As<Napi::Uint8Array>();
+  // send(frame, notAfterMs): the answer rests on a verdict valid until then (CLOCK_MONOTONIC, ms,
+  // process.hrtime's clock). Checked here, the last instructions before the syscall: a thread frozen
+  // (docker pause, SIGSTOP) or preempted between deciding and sending would otherwise let the frame
+  // out after the thaw, long after peers took the IP over.
+  bool bounded = info.Length() > 1 && info[1].IsNumber();
+  double not_after_ms = bounded ? info[1].As<Napi::Number>().DoubleValue() : 0;
   for (;;) {
+    if (bounded) {
+      timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6 > not_after_ms) return Napi::String::New(env, "ETIME");
+    }
     ssize_t n = send(fd_, frame.Data(), frame.ByteLength(), MSG_DONTWAIT);
     if (n >= 0) return env.Undefined();
     if (errno != EINTR) return Napi::String::New(env, ErrnoName(errno));
