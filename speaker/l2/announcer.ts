@@ -90,8 +90,6 @@ export class L2Announcer {
   /** What we answer now (claims answering, fence applied) and what we hold at all: one Map.get per frame each. */
   #answering: OwnershipTable = new Map();
   #held: OwnershipTable = new Map();
-  /** When (this.#now()) each answered IP became answered: a request that arrived before is not ours to answer. */
-  readonly #answeringSince = new Map<string, number>();
   #parsed = new Map<string, IPAddress>();
   #fenced = false;
   /** Until when (this.#now()) the unfenced verdict holds without being judged again. */
@@ -240,9 +238,7 @@ export class L2Announcer {
       interfaceName: link.name,
       etherType: arp ? ETHERTYPE_ARP : ETHERTYPE_IPV6,
       filter: arp ? arpFilter : neighborDiscoveryFilter,
-      // Stamped: how long a request waited in the queue decides whether we may answer it.
-      timestamps: true,
-      onFrame: (frame, packetType, _stamp, ageMs) => this.#onFrame(link, protocol, frame, packetType, ageMs),
+      onFrame: (frame, packetType) => this.#onFrame(link, protocol, frame, packetType),
       onError: (error) => this.#onSocketError(link, protocol, error),
     });
     if (!result.ok) return result.error;
@@ -251,7 +247,7 @@ export class L2Announcer {
     return null;
   }
 
-  #onFrame(link: Link, protocol: L2Protocol, frame: Uint8Array, packetType: number, ageMs?: number): void {
+  #onFrame(link: Link, protocol: L2Protocol, frame: Uint8Array, packetType: number): void {
     this.#checkFence();
     const socket = protocol === 'arp' ? link.arp : link.ndp;
     if (socket === null) return;
@@ -260,20 +256,13 @@ export class L2Announcer {
       protocol === 'arp'
         ? answerArp(frame, packetType, identity, this.#answering, this.#held)
         : answerNeighborSolicitation(frame, packetType, identity, this.#answering, this.#held);
-    this.#act(link.name, protocol, socket, decision, ageMs === undefined ? undefined : this.#now() - ageMs);
+    this.#act(link.name, protocol, socket, decision);
   }
 
-  #act(interfaceName: string, protocol: L2Protocol, socket: PacketSocket, decision: ResponderDecision, arrivedAt?: number): void {
+  #act(interfaceName: string, protocol: L2Protocol, socket: PacketSocket, decision: ResponderDecision): void {
     switch (decision.kind) {
       case 'reply': {
         this.#counters.requestReceived(protocol, decision.ip.text, interfaceName);
-        // A request that waited in the queue while we took the IP over (a busy or just-thawed process)
-        // was the previous owner's to answer, and it may have: a second answer would show the asker two
-        // MACs for one question. Our takeover announcements reach it anyway.
-        if (arrivedAt !== undefined && arrivedAt < (this.#answeringSince.get(decision.ip.text) ?? -Infinity)) {
-          this.#counters.requestBeforeClaim(protocol, decision.ip.text, interfaceName);
-          return;
-        }
         const sent = this.#replyOnVerdict(socket, decision.frame, decision.ip.text);
         if (sent.ok) this.#counters.replySent(protocol, decision.ip.text, interfaceName);
         else this.#counters.sendFailed(protocol, sent.error, interfaceName);
@@ -354,11 +343,9 @@ export class L2Announcer {
       const before = this.#answering.get(text);
       // Answered before and still: keep the running schedule (or its finished state). Newly answered
       // (taken over, resumed, unfenced) or on other interfaces now: announce.
-      if (before === undefined) this.#answeringSince.set(text, this.#now());
       if (before !== undefined && sameAllowedInterfaces(before, allowed)) continue;
       this.#startAnnouncing(text);
     }
-    for (const text of this.#answeringSince.keys()) if (!answering.has(text)) this.#answeringSince.delete(text);
     this.#answering = answering;
     this.#held = held;
     this.#syncMulticast();

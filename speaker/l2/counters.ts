@@ -8,8 +8,6 @@ import type { L2Protocol } from './responder.ts';
  */
 export interface L2Counters {
   requestReceived(protocol: L2Protocol, ip: string, interfaceName: string): void;
-  /** A request (counted as received too) that arrived before this node answered its IP: left unanswered. */
-  requestBeforeClaim(protocol: L2Protocol, ip: string, interfaceName: string): void;
   replySent(protocol: L2Protocol, ip: string, interfaceName: string): void;
   gratuitousSent(protocol: L2Protocol, ip: string, interfaceName: string): void;
   garbled(protocol: L2Protocol, reason: DecodeFailureReason, interfaceName: string): void;
@@ -23,7 +21,6 @@ const noop = (): void => {};
 export function completeCounters(partial: Partial<L2Counters> = {}): L2Counters {
   return {
     requestReceived: partial.requestReceived ?? noop,
-    requestBeforeClaim: partial.requestBeforeClaim ?? noop,
     replySent: partial.replySent ?? noop,
     gratuitousSent: partial.gratuitousSent ?? noop,
     garbled: partial.garbled ?? noop,

@@ -25,12 +25,11 @@ export interface PacketSocketOptions {
   /**
    * `frame` is a view of the socket's receive buffer, valid only until the
    * callback returns: copy what you keep (the decoders do). `receivedAtNs`
-   * (CLOCK_REALTIME) and `ageMs` (how long the frame waited between the
-   * kernel's stamp and this call) are set only when `timestamps` is on.
+   * (CLOCK_REALTIME) is set only when `timestamps` is on.
    */
-  readonly onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint, ageMs?: number) => void;
+  readonly onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint) => void;
   readonly onError: (error: SocketError) => void;
-  /** Kernel receive timestamps (SO_TIMESTAMPNS): for measurements, and for the age of a queued request. */
+  /** Kernel receive timestamps (SO_TIMESTAMPNS), for measurements. */
   readonly timestamps?: boolean;
   /** SO_RCVBUF: how much the kernel queues while we are busy (capped by net.core.rmem_max). */
   readonly receiveBufferBytes?: number;
@@ -104,7 +103,7 @@ type NativeConstructor = new (
   ifname: string,
   etherType: number,
   filter: Buffer | undefined,
-  onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint, ageMs?: number) => void,
+  onFrame: (frame: Uint8Array, packetType: number, receivedAtNs?: bigint) => void,
   onError: (error: Error & Partial<SocketError>) => void,
   timestamps: boolean,
   receiveBufferBytes?: number,

@@ -8,7 +8,6 @@ import type { HeartbeatStats, L2Count } from './wire-protocol.ts';
 export interface SpeakerMetrics {
   readonly requestsReceived: Counter<'protocol' | 'ip'>;
   readonly repliesSent: Counter<'protocol' | 'ip'>;
-  readonly requestsBeforeClaim: Counter<'protocol' | 'ip'>;
   readonly gratuitousSent: Counter<'protocol' | 'ip'>;
   readonly garbledFrames: Counter<'protocol' | 'reason'>;
   readonly sendFailures: Counter<'protocol' | 'code'>;
@@ -34,12 +33,6 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
   return {
     requestsReceived: new Counter({ name: 'ballast_speaker_requests_received_total', help: 'ARP requests and Neighbor Solicitations received for IPs this node announces', labelNames: ['protocol', 'ip'], registers }),
     repliesSent: new Counter({ name: 'ballast_speaker_replies_sent_total', help: 'ARP replies and Neighbor Advertisements sent', labelNames: ['protocol', 'ip'], registers }),
-    requestsBeforeClaim: new Counter({
-      name: 'ballast_speaker_requests_before_claim_total',
-      help: 'Requests left unanswered because they arrived before this node answered the IP (queued while it took the IP over; the previous owner answers them)',
-      labelNames: ['protocol', 'ip'],
-      registers,
-    }),
     gratuitousSent: new Counter({ name: 'ballast_speaker_gratuitous_sent_total', help: 'Gratuitous ARP / unsolicited NA rounds sent (takeovers and their repeats)', labelNames: ['protocol', 'ip'], registers }),
     garbledFrames: new Counter({ name: 'ballast_speaker_garbled_frames_total', help: 'Received ARP/NDP frames that did not decode, by reason', labelNames: ['protocol', 'reason'], registers }),
     sendFailures: new Counter({ name: 'ballast_speaker_send_failures_total', help: 'Frames not sent, by errno: refused by the kernel, or ETIME (the fence verdict the answer rested on ran out before the frame left: the thread was frozen or starved between deciding and sending)', labelNames: ['protocol', 'code'], registers }),
@@ -95,7 +88,6 @@ export function recordWireStats(m: SpeakerMetrics, heartbeats: HeartbeatStats, l
   const byKind: Record<keyof L2Counters, (protocol: string, label: string, n: number) => void> = {
     requestReceived: (protocol, ip, n) => m.requestsReceived.inc({ protocol, ip }, n),
     replySent: (protocol, ip, n) => m.repliesSent.inc({ protocol, ip }, n),
-    requestBeforeClaim: (protocol, ip, n) => m.requestsBeforeClaim.inc({ protocol, ip }, n),
     gratuitousSent: (protocol, ip, n) => m.gratuitousSent.inc({ protocol, ip }, n),
     garbled: (protocol, reason, n) => m.garbledFrames.inc({ protocol, reason }, n),
     sendFailed: (protocol, code, n) => m.sendFailures.inc({ protocol, code }, n),

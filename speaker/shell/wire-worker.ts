@@ -144,7 +144,6 @@ class WireWorker {
     this.#announcer = new L2Announcer({
       counters: {
         requestReceived: count('requestReceived'),
-        requestBeforeClaim: count('requestBeforeClaim'),
         replySent: count('replySent'),
         gratuitousSent: count('gratuitousSent'),
         garbled: count('garbled'),

@@ -19,7 +19,6 @@ const print = (message: object): void => {
 const announcer = new L2Announcer({
   counters: {
     requestReceived: (protocol, ip) => count(`request ${protocol} ${ip}`),
-    requestBeforeClaim: (protocol, ip) => count(`before-claim ${protocol} ${ip}`),
     replySent: (protocol, ip) => count(`reply ${protocol} ${ip}`),
     gratuitousSent: (protocol, ip) => count(`gratuitous ${protocol} ${ip}`),
     garbled: (protocol, reason) => count(`garbled ${protocol} ${reason}`),
@@ -34,26 +33,16 @@ const failures = announcer.setInterfaces(choice.eligible);
 const lan = choice.eligible.find((i) => i.name === interfaceName);
 print({ op: 'ready', mac: lan?.mac ?? null, eligible: choice.eligible.map((i) => i.name), skipped: choice.skipped, failures });
 
-type Table = [string, 'all' | string[]][];
-type Command = { op: 'own'; table: Table } | { op: 'stall'; ms: number; table: Table } | { op: 'stats' };
-
-const own = (table: Table): void =>
-  announcer.setOwnership(new Map(table.map(([ip, allowed]) => [ip, { allowed: (allowed === 'all' ? 'all' : new Set(allowed)) as AllowedInterfaces, mode: 'agreed' as const }])));
+type Command = { op: 'own'; table: [string, 'all' | string[]][] } | { op: 'stats' };
 
 createInterface({ input: process.stdin })
   .on('line', (line) => {
     const command = JSON.parse(line) as Command;
     if (command.op === 'own') {
-      own(command.table);
+      announcer.setOwnership(
+        new Map(command.table.map(([ip, allowed]) => [ip, { allowed: (allowed === 'all' ? 'all' : new Set(allowed)) as AllowedInterfaces, mode: 'agreed' as const }])),
+      );
       print({ op: 'own' });
-    } else if (command.op === 'stall') {
-      // A busy (or frozen) process: frames queue in the sockets meanwhile, and the table
-      // changes before the loop reads them. stdout is a pipe, written synchronously.
-      print({ op: 'stalling' });
-      const until = performance.now() + command.ms;
-      while (performance.now() < until);
-      own(command.table);
-      print({ op: 'stall' });
     } else {
       print({ op: 'stats', counts, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
     }

@@ -93,8 +93,7 @@ PacketSocket::PacketSocket(const Napi::CallbackInfo& info) : PolledSocket<Packet
   if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) { Fail(env, errno, "bind"); return; }
   ifindex_ = static_cast<int>(ifindex);
 
-  // Kernel receive timestamps (CLOCK_REALTIME, ns): for latency measurement, and for the
-  // announcer, which answers a request only if it held the IP when the request arrived.
+  // Kernel receive timestamps (CLOCK_REALTIME, ns) for latency measurement.
   if (info.Length() > 5 && info[5].ToBoolean().Value()) {
     if (setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) { Fail(env, errno, "setsockopt(SO_TIMESTAMPNS)"); return; }
     timestamps_ = true;
@@ -143,18 +142,8 @@ void PacketSocket::ReceiveBatch(Napi::Env env) {
     FrameMeta meta = DescribeReceived(n, buffer_size, msg);
     Napi::HandleScope frame_scope(env);
     Napi::Uint8Array frame = Napi::Uint8Array::New(env, meta.length, receive_buffer, 0);
-    Napi::Value stamp = env.Undefined();
-    Napi::Value age = env.Undefined();
-    if (meta.has_timestamp) {
-      stamp = Napi::BigInt::New(env, meta.timestamp_ns);
-      // How long the frame sat in the queue, read on the stamp's clock just now: the caller
-      // puts it on its own (monotonic) clock. A clock step in between only skews this frame.
-      timespec now;
-      clock_gettime(CLOCK_REALTIME, &now);
-      uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
-      age = Napi::Number::New(env, now_ns > meta.timestamp_ns ? static_cast<double>(now_ns - meta.timestamp_ns) / 1e6 : 0.0);
-    }
-    on_frame_.Call({frame, Napi::Number::New(env, from.sll_pkttype), stamp, age});
+    Napi::Value stamp = meta.has_timestamp ? Napi::BigInt::New(env, meta.timestamp_ns) : env.Undefined();
+    on_frame_.Call({frame, Napi::Number::New(env, from.sll_pkttype), stamp});
     if (!RethrowPending(env)) return;
   }
 }
