@@ -23,6 +23,8 @@ describe('wire analysis', () => {
     expect(f.longestGapMs).toBe(30);
     expect(f.owners).toEqual([A, B]);
     expect(f.finally).toEqual([B]);
+    expect(f.lastAnswered).toEqual([B]);
+    expect(figures({ ...watch, rounds: 13, vips: { '203.0.113.10': [[12, B], [1, '']] } }, '203.0.113.10').lastAnswered).toEqual([B]);
   });
 
   it('limits the figures to a wall-clock window', () => {

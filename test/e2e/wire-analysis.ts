@@ -39,6 +39,8 @@ export interface VipFigures {
   readonly owners: readonly string[];
   /** Who answered in the last round. */
   readonly finally: readonly string[];
+  /** Who answered in the last round anybody answered (a round unanswered now and then is scheduling noise). */
+  readonly lastAnswered: readonly string[];
 }
 
 /** Rounds as MAC lists (null: not asked), optionally only those starting in [fromMs, toMs) wall clock. */
@@ -89,6 +91,7 @@ export function figures(watch: WireWatch, vip: string, window: { fromMs?: number
     gapMs: gap * watch.intervalMs,
     owners,
     finally: last,
+    lastAnswered: [...rounds].reverse().find((r) => r !== null && r.length > 0) ?? [],
   };
 }
 
