@@ -358,7 +358,8 @@ export class L2Announcer {
    * after the thaw on what it knew before. Probe-first IPs do not rest on the fence.
    */
   #notAfter(text: string): number | undefined {
-    if (this.#claims.table.get(text)?.mode !== 'agreed' || this.#fenceUntil === Infinity) return undefined;
+    const mode = this.#claims.table.get(text)?.mode;
+    if (mode === undefined || mode === 'probe-first' || this.#fenceUntil === Infinity) return undefined;
     return this.#fenceUntil;
   }
 

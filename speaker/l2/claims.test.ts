@@ -7,7 +7,7 @@ const OURS = '02:ba:57:00:00:01';
 const PEER = '02:ba:57:00:00:02';
 const FOREIGN = '02:00:00:00:00:99';
 const noJitter = () => 0.5;
-const table = (mode: 'agreed' | 'probe-first', ips = [IP]): ClaimTable => new Map(ips.map((ip) => [ip, { allowed: 'all' as const, mode }]));
+const table = (mode: 'agreed' | 'agreed-after-probe' | 'probe-first', ips = [IP]): ClaimTable => new Map(ips.map((ip) => [ip, { allowed: 'all' as const, mode }]));
 const types = (actions: ClaimAction[]) => actions.map((a) => a.type);
 
 /** A peer MAC the rule makes lose against OURS for IP (and one that wins). */
@@ -55,6 +55,31 @@ describe('claims', () => {
     expect(types(c.tick(2_160))).toEqual(['probe']);
     expect(types(c.tick(2_240))).toEqual(['resumed', 'announce']);
     expect(c.answering(IP, false)).toBe(true);
+  });
+
+  it('answers an IP agreed after a probe only once probes went unanswered, and holds it back while fenced', () => {
+    const c = new Claims(DEFAULT_CLAIM_POLICY, noJitter);
+    expect(types(c.setTable(table('agreed-after-probe'), 0))).toEqual(['probe']);
+    expect(c.answering(IP, false)).toBe(false);
+    // Agreed in the next table (the election runs again): the probe under way still decides.
+    expect(c.setTable(table('agreed'), 10)).toEqual([]);
+    expect(c.answering(IP, false)).toBe(false);
+    expect(types(c.tick(30))).toEqual(['probe']);
+    expect(types(c.tick(80))).toEqual(['announce']);
+    expect(c.answering(IP, false)).toBe(true);
+    expect(c.answering(IP, true)).toBe(false);
+    // Agreed after a probe again, once ours: nothing to ask.
+    expect(c.setTable(table('agreed-after-probe'), 90)).toEqual([]);
+    expect(c.answering(IP, false)).toBe(true);
+  });
+
+  it('holds an IP agreed after a probe that a speaker it does not hear still answers', () => {
+    const c = new Claims(DEFAULT_CLAIM_POLICY, noJitter);
+    c.setTable(table('agreed-after-probe'), 0);
+    c.claimSeen(IP, PEER, 'node-b', OURS, 5);
+    expect(c.tick(80)).toEqual([{ type: 'conflict', ip: IP, mac: PEER, peer: 'node-b', outcome: 'held' }]);
+    expect(c.answering(IP, false)).toBe(false);
+    expect(c.phase(IP)).toBe('held');
   });
 
   it('backs off from another speaker that wins the rule, and takes the IP back when it stops answering', () => {

@@ -9,7 +9,10 @@
 // - An IP handed over as `probe-first` (the speaker fell back to the API's
 //   view and cannot know whether a majority elsewhere took it) is answered
 //   only once probes found nobody else answering; otherwise it is held and
-//   probed again later.
+//   probed again later. The fence does not hold it back.
+// - An IP handed over as `agreed-after-probe` is both: the fence holds it back
+//   like an agreed one, and it is answered only once probes found nobody (a
+//   speaker we do not hear may be answering it from the API's view).
 // - Any ARP/NDP frame in which another MAC claims an IP we answer is a
 //   duplicate. Against another Ballast speaker exactly one backs off, by a
 //   rule both compute from the same inputs (the IP and the two MACs); the
@@ -19,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import type { AllowedInterfaces } from './ownership.ts';
 
-export type ClaimMode = 'agreed' | 'probe-first';
+export type ClaimMode = 'agreed' | 'agreed-after-probe' | 'probe-first';
 
 export interface ClaimEntry {
   readonly allowed: AllowedInterfaces;
@@ -144,13 +147,15 @@ export class Claims {
       const before = previous.get(ip);
       const state = this.#states.get(ip);
       if (entry.mode === 'agreed') {
-        // Agreed and already ours, or held back for another speaker: keep that.
-        if (state !== undefined && before?.mode === 'agreed') continue;
+        // Agreed and already ours (a probe before answering under way goes on), or held back for another speaker: keep that.
+        if (state !== undefined && (before?.mode === 'agreed' || before?.mode === 'agreed-after-probe')) continue;
         if (state?.phase === 'yielded') continue;
         this.#activate(ip, now, this.#policy.verifyAfterMs, actions);
       } else {
         // Probe-first: what we answer under an agreement is checked again before we keep it.
-        if (state !== undefined && before?.mode === 'probe-first') continue;
+        if (state !== undefined && before?.mode === entry.mode) continue;
+        // Agreed after a probe, but agreed and ours already: nothing to ask.
+        if (entry.mode === 'agreed-after-probe' && state !== undefined && before?.mode === 'agreed') continue;
         this.#probe(ip, now, 'claim', actions);
       }
     }

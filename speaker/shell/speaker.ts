@@ -361,17 +361,26 @@ export class Speaker {
       const agreement = agree({ self: node, view: q.view, peerViews: q.peerViews, election, electOver });
       const waiting = new Map(agreement.waiting);
       const agreedSince = new Map<string, number>();
+      const probeFirst: string[] = [];
+      // Who the API's view elects, asked only for a group we take by hand-back (rare: a rejoin, a heal).
+      let apiOwners: Map<string, string | undefined> | undefined;
+      const apiOwner = (key: string): string | undefined => {
+        apiOwners ??= new Map(electOver(apiView).groups.map((g) => [g.key.text, g.owner]));
+        return apiOwners.get(key);
+      };
       for (const group of election.groups) {
         const key = group.key.text;
         if (group.owner !== node || !agreement.agreed.has(key)) continue;
-        const hold = this.#mayClaim(group, q, now);
-        if (hold !== undefined) {
+        const claim = this.#mayClaim(group, q, now, apiOwner);
+        if (typeof claim === 'string') {
           agreedSince.set(key, this.#agreedSince.get(key) ?? now);
-          waiting.set(key, hold);
+          waiting.set(key, claim);
           continue;
         }
-        for (const [ip, a] of group.announcements) claims.set(ip, { allowed: a.interfaces, mode: 'agreed' });
+        if (claim.mode === 'agreed-after-probe' && !this.#wire.claiming.table.has(group.key.text)) probeFirst.push(key);
+        for (const [ip, a] of group.announcements) claims.set(ip, { allowed: a.interfaces, mode: claim.mode });
       }
+      if (probeFirst.length > 0) this.#log.debug({ groups: probeFirst }, 'claiming after a probe: the API view gives these to a speaker not heard, which may still answer them');
       this.#agreedSince = agreedSince;
       if (waiting.size > 0) this.#log.debug({ waiting: Object.fromEntries(waiting) }, 'groups waiting');
       this.#agreedUntil = now;
@@ -468,12 +477,13 @@ export class Speaker {
    * lost its support, or seen the newer views, by then). The rule is the one
    * speaker/liveness/model checks.
    */
-  #mayClaim(group: GroupDecision, q: QuorumState, now: number): string | undefined {
+  #mayClaim(group: GroupDecision, q: QuorumState, now: number, apiOwner: (key: string) => string | undefined): string | { mode: 'agreed' | 'agreed-after-probe' } {
     const key = group.key.text;
     const table = this.#wire.claiming.table;
-    if (this.#wire.claiming.mode === 'agreed' && [...group.ips].every((ip) => table.get(ip.text)?.mode === 'agreed')) return undefined;
+    const agreed = { mode: 'agreed' } as const;
+    if (this.#wire.claiming.mode === 'agreed' && [...group.ips].every((ip) => table.get(ip.text)?.mode?.startsWith('agreed'))) return agreed;
     const before = this.#lastOtherOwner.get(key);
-    if (before !== undefined && !q.view.has(before)) return undefined;
+    if (before !== undefined && !q.view.has(before)) return agreed;
     const since = this.#agreedSince.get(key) ?? now;
     const self = this.#opts.node;
     const selfHash = nameHash(self);
@@ -489,7 +499,12 @@ export class Speaker {
         return `${k} is not heard: waiting a window`;
       }
     }
-    return undefined;
+    // The API's view gives the group to a speaker we do not hear. Agreed, it would have fenced itself; but it
+    // may be detached (cut off, or back from a partition before it hears anyone) and answering the group as its
+    // share of that view. Probe first: if it answers, it keeps the IP until it joins us and the views agree.
+    const inApi = apiOwner(key);
+    if (inApi !== undefined && inApi !== self && !heard.has(inApi)) return { mode: 'agreed-after-probe' };
+    return agreed;
   }
 
   /**

@@ -389,7 +389,7 @@ class WireWorker {
       // again (a new epoch, so a table it sent before hearing of this is not applied).
       this.#epoch++;
       const held = this.#announcer.claims;
-      const kept = new Map([...held].filter(([, entry]) => entry.mode !== 'agreed'));
+      const kept = new Map([...held].filter(([, entry]) => entry.mode === 'probe-first'));
       if (kept.size !== held.size) this.#announcer.setOwnership(kept);
       // The view our beats carry was elected with that table: while it stands, a peer's agreement
       // would hand us groups only our main thread can claim (it may be stalled). JOINING leaves us
