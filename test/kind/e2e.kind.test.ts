@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from '../e2e/probe-analysis.ts';
+import { figures as wireFigures, type WireWatch } from '../e2e/wire-analysis.ts';
 import { INSTALL_NS, KindCluster, measure, rangeContains, sleep, waitFor, wallClockMs } from './harness.ts';
 import { run, REPO_ROOT } from '../lab/index.ts';
 import { join } from 'node:path';
@@ -194,10 +195,11 @@ describe('node failures', () => {
     const at = wallClockMs();
     await breakIt(owner);
     let takeoverMs: number;
+    let successor: string;
     let result;
     try {
       takeoverMs = await k.takeover(v4, at, owner);
-      await k.settledOwner(v4, (n) => n !== owner, 10_000);
+      successor = await k.settledOwner(v4, (n) => n !== owner, 10_000);
       await sleep(1_000);
     } finally {
       result = await probe.stop();
@@ -208,11 +210,28 @@ describe('node failures', () => {
     await k.waitNodeReady(owner);
     expect(await k.settledOwner(v4, (n) => n === owner, 60_000)).toBe(owner);
     const claimed = await claims.stop();
-    if (claimed.most > 1) console.log(`two answers after ${owner} came back (mended at ${new Date(mendedAt).toISOString()}); the speakers' logs:\n${await k.speakerLogsSince(at)}`);
-    expect(claimed.most, `two nodes answered after ${owner} came back: ${claimed.several.join('; ')}`).toBeLessThanOrEqual(1);
+    // Judged as the lab judges its faults (test/e2e/wire-analysis.ts): two MACs for one question are a
+    // hand-over only between the successor alone and the owner alone, at most twice (the successor's answer
+    // and the owner's, sent as it took the IP back, to the same question); anything else is a stray answer.
+    const back = byQuestion(v4, [[k.node(successor).mac], ...claimed.questions]);
+    if (back.duplicateMs > 0) console.log(`two answers after ${owner} came back (mended at ${new Date(mendedAt).toISOString()}): ${back.duplicateRuns.join('; ')}; the speakers' logs:\n${await k.speakerLogsSince(at)}`);
+    expect(back.strayDuplicateMs, `two nodes answered after ${owner} came back, not as a hand-over: ${back.duplicateRuns.join('; ')} (${claimed.several.join('; ')})`).toBe(0);
     const m = measure(result, at);
     return { takeoverMs, gapMs: m.beyondStallsMs, rawGapMs: m.outageMs };
   }
+
+  /** The lab's figures over a series of questions (one "round" each, 100 ms nominal), MACs named by node. */
+  const byQuestion = (ip: string, questions: string[][]) => {
+    const named = questions.map((macs) => macs.map((m) => k.nodeWithMac(m)?.name ?? m).sort().join(','));
+    const runs: Array<[number, string]> = [];
+    for (const key of named) {
+      const last = runs.at(-1);
+      if (last && last[1] === key) last[0]++;
+      else runs.push([1, key]);
+    }
+    const watch: WireWatch = { intervalMs: 100, rounds: named.length, startedAt: 0, sendFailures: 0, vips: { [ip]: runs } };
+    return wireFigures(watch, ip);
+  };
 
   const summary = (runs: Array<{ takeoverMs: number; gapMs: number; rawGapMs: number }>) => {
     const take = runs.map((r) => r.takeoverMs);

@@ -181,16 +181,18 @@ export class KindCluster {
    * number of MACs that answered one request, every MAC seen, and when
    * (ms since the watch began) more than one answered, with which nodes.
    */
-  watchClaims(ip: string): { stop(): Promise<{ most: number; seen: string[]; several: string[] }> } {
+  watchClaims(ip: string): { stop(): Promise<{ most: number; seen: string[]; several: string[]; questions: string[][] }> } {
     let stopped = false;
     let most = 0;
     const seen = new Set<string>();
     const several: string[] = [];
+    const questions: string[][] = [];
     const t0 = wallClockMs();
     const loop = (async () => {
       while (!stopped) {
         const at = wallClockMs() - t0;
         const macs = await this.whoHas(ip, 100).catch(() => []);
+        questions.push(macs);
         most = Math.max(most, macs.length);
         for (const m of macs) seen.add(m);
         if (macs.length > 1) several.push(`${Math.round(at)} ms: ${macs.map((m) => this.nodeWithMac(m)?.name ?? m).join(' + ')}`);
@@ -200,7 +202,7 @@ export class KindCluster {
       stop: async () => {
         stopped = true;
         await loop;
-        return { most, seen: [...seen], several };
+        return { most, seen: [...seen], several, questions };
       },
     };
   }
